@@ -6,7 +6,6 @@ aggregated from the `model_call` events of that chat, and the console transcript
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 import warnings
 from collections.abc import Callable, Iterable
@@ -226,6 +225,8 @@ class ChatMixin:
 
     async def a_initiate_chat(self, recipient: ConversableAgent, *args: Any, **kwargs: Any) -> ChatResult:
         """Async twin: runs the chat on a worker thread so the event loop stays free."""
+        import asyncio
+
         return await asyncio.to_thread(self.initiate_chat, recipient, *args, **kwargs)
 
     def initiate_chats(self, chat_queue: list[dict[str, Any]]) -> list[ChatResult]:

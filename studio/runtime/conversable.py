@@ -12,7 +12,7 @@ view of each history is maintained incrementally (`messages.WireView`) so a turn
 from __future__ import annotations
 
 import builtins
-import inspect
+import functools
 import re
 import sys
 import uuid
@@ -35,6 +35,15 @@ _HOOKS = ("update_agent_state", "process_last_received_message", "process_all_me
           "process_message_before_send")  # fmt: skip
 
 
+def _is_coroutine_function(func: Any) -> bool:
+    """`inspect.iscoroutinefunction` without importing inspect (import time matters: `import studio` ≤ 150 ms)."""
+    while isinstance(func, functools.partial):
+        func = func.func
+    func = getattr(func, "__func__", func)
+    code = getattr(func, "__code__", None)
+    return bool(code is not None and code.co_flags & 0x80) or getattr(func, "_is_coroutine_marker", None) is not None
+
+
 def _default_is_termination_msg(message: dict[str, Any]) -> bool:
     return content_str(message.get("content")) == "TERMINATE"
 
@@ -49,11 +58,17 @@ def _compile_trigger(trigger: Any) -> Callable[[Any], bool]:
         return lambda sender: isinstance(sender, trigger)
     if isinstance(trigger, Agent):
         return lambda sender: sender is trigger
-    if callable(trigger):
-        return lambda sender: bool(trigger(sender))
     if isinstance(trigger, list):
+        if all(t is None or isinstance(t, type) for t in trigger):
+            # The common [Agent, None] case: one isinstance call, no generator.
+            classes = tuple(t for t in trigger if t is not None)
+            if None in trigger:
+                return lambda sender: sender is None or isinstance(sender, classes)
+            return lambda sender: isinstance(sender, classes)
         parts = [_compile_trigger(t) for t in trigger]
         return lambda sender: any(p(sender) for p in parts)
+    if callable(trigger):
+        return lambda sender: bool(trigger(sender))
     raise ValueError(f"Unsupported trigger type: {type(trigger)}")
 
 
@@ -118,6 +133,7 @@ class ConversableAgent(ToolsMixin, RepliesMixin, ChatMixin, Agent):
                 self._function_map[fname] = func
         self._default_auto_reply = default_auto_reply
         self._reply_func_list: list[dict[str, Any]] = []
+        self._chain: list[tuple[Any, ...]] | None = None
         self._human_input: list[str] = []
         self.reply_at_receive: defaultdict[Agent | None, bool] = defaultdict(bool)
         self.hook_lists: dict[str, list[Callable[..., Any]]] = {h: [] for h in _HOOKS}
@@ -226,6 +242,7 @@ class ConversableAgent(ToolsMixin, RepliesMixin, ChatMixin, Agent):
             raise ValueError("trigger must be a class, a string, an agent, a callable or a list.")
         if remove_other_reply_funcs:
             self._reply_func_list.clear()
+        self._chain = None
         self._reply_func_list.insert(
             position,
             {
@@ -235,8 +252,8 @@ class ConversableAgent(ToolsMixin, RepliesMixin, ChatMixin, Agent):
                 "config": config,
                 "init_config": config,
                 "reset_config": reset_config,
-                "ignore_async_in_sync_chat": ignore_async_in_sync_chat and inspect.iscoroutinefunction(reply_func),
-                "is_async": inspect.iscoroutinefunction(reply_func),
+                "ignore_async_in_sync_chat": ignore_async_in_sync_chat and _is_coroutine_function(reply_func),
+                "is_async": _is_coroutine_function(reply_func),
             },
         )
 
@@ -244,7 +261,8 @@ class ConversableAgent(ToolsMixin, RepliesMixin, ChatMixin, Agent):
         for entry in self._reply_func_list:
             if entry["reply_func"] == old_reply_func:
                 entry["reply_func"] = new_reply_func
-                entry["is_async"] = inspect.iscoroutinefunction(new_reply_func)
+                entry["is_async"] = _is_coroutine_function(new_reply_func)
+        self._chain = None
 
     def register_hook(self, hookable_method: str, hook: Callable[..., Any]) -> None:
         if hookable_method not in self.hook_lists:
@@ -282,15 +300,20 @@ class ConversableAgent(ToolsMixin, RepliesMixin, ChatMixin, Agent):
         for hook in hooks["process_all_messages_before_reply"]:
             messages = hook(messages)
         exclude = kwargs.get("exclude", exclude)
-        for entry in self._reply_func_list:
-            reply_func = entry["reply_func"]
-            if entry["is_async"]:
-                if entry["ignore_async_in_sync_chat"]:
+        chain = self._chain
+        if chain is None or len(chain) != len(self._reply_func_list):
+            chain = self._chain = [
+                (e["match"], e["reply_func"], e["is_async"], e["ignore_async_in_sync_chat"], e)
+                for e in self._reply_func_list
+            ]
+        for match, reply_func, is_async, ignore_async, entry in chain:
+            if is_async:
+                if ignore_async:
                     continue
                 self._raise_exception_on_async_reply_functions()
             if exclude and reply_func in exclude:
                 continue
-            if entry["match"](sender):
+            if match(sender):
                 final, reply = reply_func(self, messages=messages, sender=sender, config=entry["config"])
                 if final:
                     return reply

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+_PLAIN = frozenset(("content", "role", "name"))
 _KEEP = ("content", "function_call", "tool_calls", "tool_responses", "tool_call_id", "name", "context")
 
 INVALID_MESSAGE = (
@@ -52,8 +53,26 @@ def to_stored(message: dict[str, Any] | str, role: str, own_name: str | None) ->
 
     `own_name` is the name to put when the message has none: the sender's name (on both sides).
     """
+    if type(message) is str:
+        return (
+            {"content": message, "role": role, "name": own_name}
+            if own_name is not None
+            else {"content": message, "role": role}
+        )
+    if type(message) is dict and message.keys() <= _PLAIN:
+        # Fast path for the common text message (AG2's result, without the generic key loop).
+        content = message.get("content")
+        if content is not None:
+            msg_role = message.get("role")
+            oai: dict[str, Any] = {"content": content, "role": msg_role if msg_role in ("function", "tool") else role}
+            name = message.get("name")
+            if name is not None:
+                oai["name"] = name
+            elif own_name is not None:
+                oai["name"] = own_name
+            return oai
     message = message_to_dict(message)
-    oai: dict[str, Any] = {}
+    oai = {}
     for key in _KEEP:
         value = message.get(key)
         if value is not None:

@@ -7,7 +7,6 @@ check_termination_and_human_reply, generate_function_call_reply, generate_tool_c
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -156,7 +155,7 @@ class RepliesMixin:
     async def a_check_termination_and_human_reply(
         self, messages: list[dict[str, Any]] | None = None, sender: Agent | None = None, config: Any = None
     ) -> tuple[bool, Any]:
-        return await asyncio.to_thread(self.check_termination_and_human_reply, messages, sender, config)
+        return await _to_thread(self.check_termination_and_human_reply, messages, sender, config)
 
     def _console(self, text: str) -> None:
         ctx = current_chat()
@@ -188,7 +187,7 @@ class RepliesMixin:
     async def a_generate_tool_calls_reply(
         self, messages: list[dict[str, Any]] | None = None, sender: Agent | None = None, config: Any = None
     ) -> tuple[bool, Any]:
-        return await asyncio.to_thread(self.generate_tool_calls_reply, messages, sender, config)
+        return await _to_thread(self.generate_tool_calls_reply, messages, sender, config)
 
     def generate_function_call_reply(
         self, messages: list[dict[str, Any]] | None = None, sender: Agent | None = None, config: Any = None
@@ -214,7 +213,7 @@ class RepliesMixin:
     async def a_generate_function_call_reply(
         self, messages: list[dict[str, Any]] | None = None, sender: Agent | None = None, config: Any = None
     ) -> tuple[bool, Any]:
-        return await asyncio.to_thread(self.generate_function_call_reply, messages, sender, config)
+        return await _to_thread(self.generate_function_call_reply, messages, sender, config)
 
     # -- §1.7 code execution -----------------------------------------------------------------------------------------
 
@@ -279,7 +278,7 @@ class RepliesMixin:
     async def a_generate_oai_reply(
         self, messages: list[dict[str, Any]] | None = None, sender: Agent | None = None, config: Any = None
     ) -> tuple[bool, Any]:
-        return await asyncio.to_thread(self.generate_oai_reply, messages, sender, config)
+        return await _to_thread(self.generate_oai_reply, messages, sender, config)
 
     def _call_model(self, client: Any, request: list[dict[str, Any]], *, purpose: str = "reply", **params: Any) -> Any:
         """One model call: emits stream chunks and a `model_call` event; returns AG2's extracted response."""
@@ -338,3 +337,9 @@ def _extract(message: dict[str, Any]) -> Any:
     if message.get("function_call"):
         return {"function_call": message["function_call"], "content": message.get("content"), "role": "assistant"}
     return message.get("content")
+
+
+async def _to_thread(func: Any, *args: Any) -> Any:
+    import asyncio
+
+    return await asyncio.to_thread(func, *args)

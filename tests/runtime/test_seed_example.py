@@ -27,7 +27,7 @@ def test_seed_example_runs_unchanged_but_for_the_import(openai_server, monkeypat
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
     openai_server.add_reply(f"Here is the class:\n```python\n{STACK_CODE}```")
-    openai_server.add_reply("The stack works. TERMINATE")
+    openai_server.add_reply("TERMINATE")
 
     from studio import AssistantAgent, UserProxyAgent
 
@@ -44,7 +44,7 @@ def test_seed_example_runs_unchanged_but_for_the_import(openai_server, monkeypat
     contents = [m["content"] for m in result.chat_history]
     assert contents[0] == "Write a Python class that implements a stack with push and pop."
     assert contents[2] == "exitcode: 0 (execution succeeded)\nCode output: \n2 1\n"
-    assert contents[3] == "The stack works. TERMINATE"
+    assert contents[3] == "TERMINATE"
     assert len(contents) == 4
     assert (tmp_path / "coding").is_dir()
 
