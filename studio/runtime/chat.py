@@ -321,7 +321,8 @@ def _run_turns(
                 break
             if ctx is not None and ctx.check_termination():
                 break
-            msg2send = sender.generate_reply(messages=history, sender=recipient)
+            with span("turn", speaker=sender.name, round=i):
+                msg2send = sender.generate_reply(messages=history, sender=recipient)
         if msg2send is None:
             break
         sender.send(msg2send, recipient, request_reply=True, silent=silent)

@@ -27,6 +27,7 @@ from studio.runtime.chat_context import current_chat
 from studio.runtime.messages import INVALID_MESSAGE, WireView, content_str, to_stored
 from studio.runtime.replies import RepliesMixin
 from studio.runtime.tools_mixin import ToolsMixin
+from studio.runtime.tracing import span
 
 HumanInputMode = Literal["ALWAYS", "NEVER", "TERMINATE"]
 ReplyFunc = Callable[..., tuple[bool, Any]]
@@ -398,7 +399,8 @@ class ConversableAgent(ToolsMixin, RepliesMixin, ChatMixin, Agent):
         ctx = current_chat()
         if ctx is not None and ctx.check_termination():
             return
-        reply = self.generate_reply(messages=self._oai_messages[sender], sender=sender)
+        with span("turn", speaker=self.name):
+            reply = self.generate_reply(messages=self._oai_messages[sender], sender=sender)
         if reply is not None:
             self.send(reply, sender, silent=silent)
 
