@@ -1,0 +1,1 @@
+"""Test support: real servers and helpers the tests run against (no mocks of our own system)."""
