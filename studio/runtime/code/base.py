@@ -25,6 +25,10 @@ class CodeResult:
     stdout: str = ""
     stderr: str = ""
     code_file: str | None = None
+    # Added for the run manager and the legacy AG2 formatting (all default to False, so older callers are unaffected).
+    timed_out: bool = False
+    cancelled: bool = False
+    truncated: bool = False
 
 
 @runtime_checkable
