@@ -20,7 +20,10 @@ from urllib.parse import urlsplit
 
 @dataclass(slots=True)
 class StdioServerParams:
-    """Spawn `command args...` and speak MCP over its stdin/stdout. Trusted servers only: it is a local process."""
+    """Spawn `command args...` and speak MCP over its stdin/stdout. Trusted servers only: it is a local process.
+
+    `read_timeout_seconds` is the default per-request timeout once the session is up (tool calls, listings); the
+    start-up handshake is bounded by `McpSession(start_timeout=...)` instead."""
 
     command: str
     args: list[str] = field(default_factory=list)

@@ -112,24 +112,27 @@ class McpSession:
         limit = self.default_timeout if timeout is None else timeout
 
         async def fetch(session: Any) -> list[Any]:
+            import anyio
+
             tools: list[Any] = []
             cursor: str | None = None
-            for _ in range(_MAX_TOOL_PAGES):  # a paginator that never ends must not hang us
-                if cursor is None:
-                    page = await session.list_tools()
-                else:
-                    from mcp.types import PaginatedRequestParams
+            with anyio.fail_after(limit):  # the SDK's list_tools takes no timeout; bound all pages together
+                for _ in range(_MAX_TOOL_PAGES):  # a paginator that never ends must not hang us
+                    if cursor is None:
+                        page = await session.list_tools()
+                    else:
+                        from mcp.types import PaginatedRequestParams
 
-                    page = await session.list_tools(params=PaginatedRequestParams(cursor=cursor))
-                tools.extend(page.tools)
-                cursor = page.next_cursor
-                if not cursor:
-                    break
+                        page = await session.list_tools(params=PaginatedRequestParams(cursor=cursor))
+                    tools.extend(page.tools)
+                    cursor = page.next_cursor
+                    if not cursor:
+                        break
             return tools
 
         try:
-            raw = self._submit(fetch, limit)
-        except concurrent.futures.TimeoutError:
+            raw = self._submit(fetch, limit + _CALL_GRACE_SECONDS)
+        except (concurrent.futures.TimeoutError, TimeoutError):
             raise ToolError(f"The {self.description} did not list its tools within {limit:g} s.") from None
         except _SessionEnded as exc:
             raise ToolError(str(exc)) from None
@@ -288,11 +291,8 @@ class McpSession:
             return "it was closed before the handshake finished."
         if self._bad_text is not None:
             return f"it wrote something that is not JSON-RPC to stdout: {self._bad_text}."
-        code = getattr(exc, "code", None)
-        if code == _CONNECTION_CLOSED:
+        if getattr(exc, "code", None) == _CONNECTION_CLOSED:
             return "the server closed the connection during the MCP handshake (did the process exit?)."
-        if code == _REQUEST_TIMEOUT:
-            return f"it did not answer the MCP initialize request within {self.default_timeout:g} s."
         return f"{describe_exception(exc)}."
 
     async def _connect(self, stack: contextlib.AsyncExitStack) -> Any:
@@ -321,7 +321,9 @@ class McpSession:
         session = ClientSession(
             read,
             write,
-            read_timeout_seconds=self.default_timeout,
+            # No session-wide read timeout: the handshake is bounded by start_timeout (a server may take longer
+            # than a call's budget to start, e.g. `npx` fetching a package) and every later request gets its own.
+            read_timeout_seconds=None,
             message_handler=self._on_message,
             client_info=Implementation(name="parley-studio", version="0.1"),
         )

@@ -78,7 +78,7 @@ def demo_http_server_fixture() -> Callable[[str], AbstractContextManager[int]]:
 
 @pytest.fixture(scope="module")
 def stdio_session() -> Iterator[McpSession]:
-    with McpSession(demo_params(), start_timeout=20) as session:
+    with McpSession(demo_params(), start_timeout=30) as session:
         yield session
 
 

@@ -22,6 +22,8 @@ from studio.runtime.mcp import (
     normalise_name,
 )
 
+START = 30.0  # generous start-up bound: on a loaded machine importing the SDK alone can take seconds
+
 Params = Callable[..., StdioServerParams]
 Procs = Callable[[], list[psutil.Process]]
 
@@ -107,7 +109,7 @@ def test_a_toolset_opens_every_server_and_closes_them_at_the_end(
             McpServerConfig(StreamableHttpServerParams(f"http://127.0.0.1:{port}/mcp"), prefix="remote"),
             demo_params(),  # no prefix: same names as the first server's originals, no clash with the prefixed ones
         ]
-        with McpToolset(servers) as toolset:
+        with McpToolset(servers, start_timeout=START) as toolset:
             procs = set(demo_processes()) - before
             assert len(procs) == 2  # the two stdio servers the toolset started
             fm = toolset.function_map
@@ -122,7 +124,7 @@ def test_a_toolset_opens_every_server_and_closes_them_at_the_end(
 
 
 def test_clashing_names_across_servers_get_numbered(demo_params: Params) -> None:
-    with McpToolset([demo_params(), demo_params()]) as toolset:
+    with McpToolset([demo_params(), demo_params()], start_timeout=START) as toolset:
         names = [t.name for t in toolset.tools]
         assert "add" in names and "add_2" in names and len(names) == len(set(names))
         assert toolset.function_map["add_2"](a=5, b=5) == "10"
@@ -130,7 +132,7 @@ def test_clashing_names_across_servers_get_numbered(demo_params: Params) -> None
 
 def test_one_failing_server_fails_the_toolset_and_closes_the_others(demo_params: Params, demo_processes: Procs) -> None:
     before = set(demo_processes())
-    toolset = McpToolset([demo_params(), demo_params("exit")])
+    toolset = McpToolset([demo_params(), demo_params("exit")], start_timeout=START)
     with pytest.raises(ToolError, match="demo_server.py exit`"):
         toolset.open()
     assert toolset.sessions == [] and set(demo_processes()) == before

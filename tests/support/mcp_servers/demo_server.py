@@ -1,6 +1,6 @@
 """A real MCP server for the MCP tests, written with the SDK's server API (`MCPServer`, mcp 2.x's FastMCP).
 
-Usage: `python demo_server.py MODE` where MODE is
+Usage: `python demo_server.py MODE [--delay SECONDS]` (the delay makes start-up slow) where MODE is
 
 * `stdio` — serve over stdin/stdout (the normal stdio transport);
 * `http` / `sse` — serve streamable HTTP (`/mcp`) or SSE (`/sse`) on 127.0.0.1; the port is chosen by the OS (bind
@@ -137,6 +137,8 @@ def _serve_http(server, mode: str) -> None:  # noqa: ANN001
 def main(argv: list[str]) -> None:
     mode = argv[1] if len(argv) > 1 else "stdio"
     _fault_mode(mode)
+    if "--delay" in argv:  # a server that is slow to start (think `npx` downloading a package)
+        time.sleep(float(argv[argv.index("--delay") + 1]))
     server = _build_server()
     if mode == "stdio":
         server.run("stdio")
