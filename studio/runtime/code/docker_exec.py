@@ -180,6 +180,9 @@ class DockerCodeExecutor(BlockExecutor):
         self._container_id: str | None = None
         self._lock = threading.Lock()
         self._finalizer: weakref.finalize | None = None
+        self._dir_finalizer = (
+            weakref.finalize(self, shutil.rmtree, self._work_dir, True) if self._owns_work_dir else None
+        )
 
     @property
     def work_dir(self) -> Path:
@@ -297,11 +300,16 @@ class DockerCodeExecutor(BlockExecutor):
         if not (timed_out or cancelled):
             try:
                 exit_code = api.exec_inspect(exec_id)["ExitCode"]
+                if exit_code is None:  # the exec never finished: the container itself stopped under it
+                    running = api.inspect_container(container_id)["State"]["Running"]
+                    self._kill_container()  # the next block gets a fresh container
+                    if running:
+                        raise RuntimeError("the exec ended without an exit status")
+                    err.add(b"\n[the code container stopped during the block (out of memory?)]")
+                    exit_code = 137
             except Exception as exc:
-                raise DockerUnavailableError(f"the daemon stopped answering during the run ({exc}).") from exc
-            if exit_code is None:
                 detail = f" ({failure[0]})" if failure else ""
-                raise DockerUnavailableError(f"the code container stopped during the run{detail}.")
+                raise DockerUnavailableError(f"the daemon stopped answering during the run: {exc}{detail}.") from exc
         return ProcOutcome(
             exit_code=int(exit_code),
             stdout=out.text(),
@@ -315,5 +323,6 @@ class DockerCodeExecutor(BlockExecutor):
     def close(self) -> None:
         """Remove the container (if any) and the work dir if this executor created it."""
         self._kill_container()
-        if self._owns_work_dir:
-            shutil.rmtree(self._work_dir, ignore_errors=True)
+        if self._dir_finalizer is not None:
+            self._dir_finalizer()
+        self.client.close()

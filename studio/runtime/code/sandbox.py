@@ -33,6 +33,7 @@ import functools
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -169,6 +170,9 @@ class SandboxCodeExecutor(BlockExecutor):
         if self._host_ids is not None and not reachable_by(path, *self._host_ids):
             self._portal = Path(tempfile.mkdtemp(prefix="parley-portal-"))
             os.chmod(self._portal, 0o755)
+        # Temp dirs we made go away with the executor even if nobody calls close() (like TemporaryDirectory).
+        owned = [p for p in (self._portal, path if self._owns_work_dir else None) if p is not None]
+        self._finalizer = weakref.finalize(self, _remove_dirs, owned)
         _self_test(self)
 
     @property
@@ -279,14 +283,16 @@ class SandboxCodeExecutor(BlockExecutor):
 
     def close(self) -> None:
         """Remove the work dir if this executor created it (a given work dir is the caller's and is kept)."""
-        if self._portal is not None:
-            shutil.rmtree(self._portal, ignore_errors=True)
-        if self._owns_work_dir:
-            shutil.rmtree(self._work_dir, ignore_errors=True)
+        self._finalizer()
+
+
+def _remove_dirs(paths: list[Path]) -> None:
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @functools.cache
-def _probe(bwrap: str, python: str, network: bool, ro_binds: tuple[str, ...]) -> str | None:
+def _probe(bwrap: str, python: str, network: bool, ro_binds: tuple[str, ...], via_portal: bool) -> str | None:
     """None when a real sandbox runs `python` here, else bubblewrap's complaint. Cached per configuration."""
     probe = SandboxCodeExecutor.__new__(SandboxCodeExecutor)
     BlockExecutor.__init__(probe, timeout=30)
@@ -294,11 +300,16 @@ def _probe(bwrap: str, python: str, network: bool, ro_binds: tuple[str, ...]) ->
     probe.limits = {"cpu": 10, "as": 512 << 20, "fsize": 1 << 20, "nofile": 64, "nproc": 16, "core": 0}
     probe.tmp_size, probe._bwrap = 1 << 20, bwrap
     probe._host_ids = (SANDBOX_UID, SANDBOX_UID) if os.geteuid() == 0 else None
-    probe._portal = None
     with tempfile.TemporaryDirectory(prefix="parley-sandbox-probe-") as tmp:
-        probe._work_dir = Path(tmp)
+        probe._work_dir = Path(tmp) / "hidden" / "work" if via_portal else Path(tmp)
+        probe._work_dir.mkdir(parents=True, exist_ok=True)
+        probe._portal = Path(tmp) / "portal" if via_portal else None
+        if probe._portal is not None:
+            probe._portal.mkdir()
+            os.chmod(Path(tmp), 0o755)
+            os.chmod(Path(tmp) / "hidden", 0o700)
         if probe._host_ids is not None:
-            os.chown(tmp, *probe._host_ids)
+            os.chown(probe._work_dir, *probe._host_ids)
         outcome = probe._run([python, "-c", "print('parley-sandbox-ok')"])
     if outcome.exit_code == 0 and outcome.stdout.strip() == "parley-sandbox-ok":
         return None
@@ -307,7 +318,14 @@ def _probe(bwrap: str, python: str, network: bool, ro_binds: tuple[str, ...]) ->
 
 def _self_test(executor: SandboxCodeExecutor) -> None:
     assert executor._bwrap is not None
-    problem = _probe(executor._bwrap, executor.python, executor.network, tuple(executor.ro_binds))
+    config = (
+        executor._bwrap,
+        executor.python,
+        executor.network,
+        tuple(executor.ro_binds),
+        executor._portal is not None,
+    )
+    problem = _probe(*config)
     if problem is not None:
         raise SandboxUnavailableError(
             f"The code sandbox (bubblewrap) failed its self-test: {problem!r}. {_INSTALL_HINT}"
