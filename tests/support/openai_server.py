@@ -73,7 +73,10 @@ class HTTPError:
 
 @dataclass(slots=True)
 class Disconnect:
-    """Close the connection without answering (the client sees a connection error)."""
+    """Close the connection without answering (the client sees a connection error); with `midway=True`, after
+    sending the status line, headers and half of a JSON body (the client sees a truncated response)."""
+
+    midway: bool = False
 
 
 ScriptItem = str | Reply | HTTPError | Disconnect | Callable[[dict[str, Any]], Any]
@@ -178,6 +181,13 @@ class _Handler(BaseHTTPRequestHandler):
             item = Reply(content=item)
         if isinstance(item, Disconnect):
             self.close_connection = True
+            if item.midway:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "200")
+                self.end_headers()
+                self.wfile.write(b'{"id": "chatcmpl-cut", "choices": [')
+                self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         if isinstance(item, HTTPError):

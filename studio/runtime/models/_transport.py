@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import math
 import os
-import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from ._stdlib_http import Pool, render_head, timeouts, usable_for
+if TYPE_CHECKING:  # imported on first use: http.client pulls in email and ssl, too slow for `import studio`
+    from ._stdlib_http import Pool
 
 MAX_RETRY_AFTER = 60.0
 INITIAL_RETRY_DELAY = 0.5
@@ -78,6 +78,8 @@ class Endpoint:
             path = urlsplit(self.url_for(model)).path
             if self.query:
                 path = f"{path}?{urlencode(self.query)}"
+            from ._stdlib_http import render_head
+
             head = self.heads[model] = render_head(self.pool.host, self.pool.port, path, self.headers)
         return head
 
@@ -154,6 +156,8 @@ def _build_sdk_client(key: EndpointKey) -> Any:
 def endpoint_for(key: EndpointKey, timeout: float | None, *, transport: str = "auto") -> Endpoint:
     import httpx2
 
+    from ._stdlib_http import Pool, usable_for
+
     sdk = shared_sdk_client(key)
     headers = {k: v for k, v in sdk.default_headers.items() if isinstance(v, str)}
     headers.update(sdk.auth_headers)
@@ -202,6 +206,8 @@ def retry_delay(attempt: int, headers: Any | None) -> float:
     wait = _retry_after(headers) if headers is not None else None
     if wait is not None and math.isfinite(wait) and 0 < wait <= MAX_RETRY_AFTER:
         return wait
+    import random
+
     return min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY) * (1 - 0.25 * random.random())
 
 
@@ -215,7 +221,7 @@ def send(endpoint: Endpoint, model: str, body: bytes, *, stream: bool, max_retri
     import openai
 
     if endpoint.pool is not None:
-        attempt, timeout_errors, transport_errors = _pool_attempt(endpoint, model, body)
+        attempt, timeout_errors, transport_errors = _pool_attempt(endpoint, model, body, stream)
     else:
         attempt, timeout_errors, transport_errors = _httpx_attempt(endpoint, model, body, stream)
     for retry in range(max_retries + 1):
@@ -258,8 +264,10 @@ def _httpx_attempt(endpoint: Endpoint, model: str, body: bytes, stream: bool) ->
     return attempt, httpx2.TimeoutException, httpx2.RequestError
 
 
-def _pool_attempt(endpoint: Endpoint, model: str, body: bytes) -> tuple[Any, Any, Any]:
+def _pool_attempt(endpoint: Endpoint, model: str, body: bytes, stream: bool) -> tuple[Any, Any, Any]:
     import http.client
+
+    from ._stdlib_http import timeouts
 
     assert endpoint.pool is not None
     pool = endpoint.pool
@@ -267,12 +275,19 @@ def _pool_attempt(endpoint: Endpoint, model: str, body: bytes) -> tuple[Any, Any
     connect_timeout, read_timeout = timeouts(endpoint.timeout)
 
     def attempt(retry: int) -> Any:
-        return pool.post(
+        response = pool.post(
             b"%sx-stainless-retry-count: %d\r\n" % (head, retry),
             body,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
         )
+        if not stream:  # read the body here, as httpx does, so that a truncated one is retried like a failed send
+            try:
+                response.content  # noqa: B018 - reading it is the point
+            except BaseException:
+                response.close()
+                raise
+        return response
 
     return attempt, TimeoutError, (OSError, http.client.HTTPException)
 

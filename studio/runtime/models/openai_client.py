@@ -20,7 +20,6 @@ text names the model and endpoint and never contains the API key (known keys and
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
 import time
@@ -46,6 +45,20 @@ _KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-]{6,}")
 def is_local(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     return host in _LOCAL_HOSTS or host.endswith(".localhost")
+
+
+class _CallbackFailed(Exception):
+    """Carries an exception raised by the caller's `on_chunk` out of the stream parser, as its `__cause__`."""
+
+
+def _guarded(on_chunk: ChunkCallback) -> ChunkCallback:
+    def forward(text: str) -> None:
+        try:
+            on_chunk(text)
+        except Exception as e:
+            raise _CallbackFailed() from e
+
+    return forward
 
 
 def _displayable(url: str) -> str:
@@ -196,17 +209,21 @@ class OpenAIClient:
             response = _transport.send(endpoint, self.model, body, stream=stream, max_retries=self.max_retries)
             try:
                 if stream:
-                    message, model, usage = _wire.parse_stream(response.iter_lines(), on_chunk)
+                    callback = _guarded(on_chunk) if on_chunk is not None else None
+                    message, model, usage = _wire.parse_stream(response.iter_lines(), callback)
                 else:
                     message, model, usage = _wire.parse_completion(response.content)
             finally:
                 response.close()
+        except _CallbackFailed as e:  # the caller's own error (a closed UI stream...), not a model failure
+            assert e.__cause__ is not None
+            raise e.__cause__  # the caller's exception, as it was
         except ModelError as e:
             e.args = (self._redact(f"Model '{self.model}' at {_displayable(self.base_url)}: {e}"),)
             raise
         except Exception as e:
             wrapped = self._wrap(e)
-            if wrapped is None:  # not a model failure (e.g. the on_chunk callback raised): let it through
+            if wrapped is None:  # not a failure of the call: a bug, let it through
                 raise
             raise wrapped from e
         return self._response(message, model, usage, started)
@@ -232,11 +249,15 @@ class OpenAIClient:
         return _KEY_PATTERN.sub("sk-***", text)
 
     def _wrap(self, error: Exception) -> ModelError | None:
+        import http.client
+
         import httpx2
         import openai
 
         where = f"Model '{self.model}' at {_displayable(self.base_url)}"
-        retries = f" (retried up to {self.max_retries} times)" if self.max_retries else ""
+        n = self.max_retries
+        retries = f" (retried up to {n} time{'' if n == 1 else 's'})" if n else ""
+        key_source = "AZURE_OPENAI_API_KEY" if self.api_type == "azure" else "OPENAI_API_KEY"
         if isinstance(error, openai.APIStatusError):
             status = error.status_code
             retryable = status in (408, 409, 429) or status >= 500
@@ -244,7 +265,7 @@ class OpenAIClient:
             detail = body.get("message") if isinstance(body, dict) else body
             detail = str(detail).strip() if detail else f"no error message (body {error.response.text[:200]!r})"
             hint = {
-                401: ' Check the API key (llm_config "api_key" or the OPENAI_API_KEY environment variable).',
+                401: f' Check the API key (llm_config "api_key" or the {key_source} environment variable).',
                 403: " The key is not allowed to use this model or endpoint.",
                 404: " Check the model name and the base_url.",
                 429: " The endpoint is rate-limiting or out of quota; retry later.",

@@ -150,6 +150,14 @@ def test_a_dropped_connection_is_retried(openai_server, transport):
     assert len(openai_server.requests) == 2
 
 
+def test_a_response_cut_off_midway_is_retried(openai_server, transport):
+    openai_server.script(Disconnect(midway=True), "whole answer")
+    client = OpenAIClient("gpt-4o", transport=transport, base_url=openai_server.base_url)
+
+    assert client.create(HI).message["content"] == "whole answer"
+    assert len(openai_server.requests) == 2
+
+
 def test_a_body_that_is_not_a_completion_is_a_model_error(openai_server, transport):
     openai_server.script(lambda body: HTTPError(200, body=b"<html>proxy login</html>"))
     with pytest.raises(ModelError, match="not JSON"):
