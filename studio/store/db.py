@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -89,7 +90,7 @@ class Store:
         self.redactor = Redactor()
         self._secret_values_loaded = False
         self._lock = threading.Lock()
-        self._cache: dict[str, Any] = {}  # per-store memo (the Fernet key, ...), see secrets.py
+        self._cache: dict[Any, Any] = {}  # per-store memo (the Fernet key, ...), see secrets.py
         if self.is_sqlite:
             self.path = _sqlite_path(parsed.database)
             self.where = f"the database {self.path}"
@@ -183,14 +184,18 @@ class Store:
         raw = self.engine.raw_connection()
         try:
             if self.is_sqlite:
-                _set_query_only(raw.driver_connection, raw.info, False)
-                raw.driver_connection.execute("BEGIN IMMEDIATE")
+                dbapi: Any = raw.driver_connection
+                _set_query_only(dbapi, raw.info, False)
+                dbapi.execute("BEGIN IMMEDIATE")
             cursor = raw.cursor()
             try:
                 yield cursor
                 raw.commit()
             except BaseException:
-                raw.rollback()
+                try:
+                    raw.rollback()
+                except Exception:  # the connection is broken; the pool discards it, the first error matters
+                    raw.invalidate()
                 raise
             finally:
                 cursor.close()
@@ -210,7 +215,7 @@ class Store:
             style = self.engine.dialect.paramstyle
             cached = statement.replace("?", "%s") if style in ("format", "pyformat") else statement
             self._cache[("sql", statement)] = cached
-        return cached
+        return str(cached)
 
     # -- health ---------------------------------------------------------------------------------------------------
 
@@ -259,7 +264,7 @@ def open_store(
 
 def _on_sqlite_begin(conn: Connection) -> None:
     write = bool(conn.get_execution_options().get(_WRITE, False))
-    dbapi = conn.connection.driver_connection
+    dbapi: Any = conn.connection.driver_connection
     _set_query_only(dbapi, conn.info, not write)
     # Straight to the driver: the same statement `conn.exec_driver_sql` would send, without its bookkeeping (it
     # is a third of the cost of a short read transaction).
@@ -323,8 +328,13 @@ def _prepare_sqlite_file(path: Path) -> None:
 
 
 def _is_dbapi_error(e: BaseException) -> bool:
-    # psycopg's errors (and other drivers') all derive from their module's PEP 249 `Error`; avoid importing them.
-    return any(cls.__name__ in ("Error", "DatabaseError") and cls.__module__ != "builtins" for cls in type(e).__mro__)
+    """Whether `e` comes from a PEP 249 driver (psycopg, ...): its package has a `paramstyle`, as the PEP requires.
+
+    The raw hot path sees the driver's own exceptions, unwrapped by SQLAlchemy; importing every driver to name
+    their classes is not an option.
+    """
+    package = sys.modules.get(type(e).__module__.split(".")[0])
+    return package is not None and hasattr(package, "paramstyle") and hasattr(package, "Error")
 
 
 __all__ = ["BUSY_TIMEOUT_MS", "DB_FILENAME", "DEFAULT_HOME", "Store", "open_store", "resolve_home", "resolve_url"]

@@ -130,27 +130,27 @@ def create_run(
     if text is not None:
         refuse_secret_values(text, what=f"the snapshot of team '{team_name or team_id}'", store=store)
     now = time.time()
-    values = {
-        "id": uuid.uuid4().hex,
-        "session_id": session_id,
-        "team_id": team_id,
-        "team_version": team_version,
-        "team_name": team_name,
-        "spec_snapshot": text,
-        "task": task,
-        "status": "queued",
-        "owner": owner,
-        "created_at": now,
-    }
+    record = RunRecord(
+        id=uuid.uuid4().hex,
+        session_id=session_id,
+        team_id=team_id,
+        team_version=team_version,
+        team_name=team_name,
+        spec_snapshot=text,
+        task=task,
+        status="queued",
+        owner=owner,
+        created_at=now,
+    )
     with store.write("create a run") as session:
         if session_id is not None:
-            record = session.get(SessionRecord, session_id)
-            if record is None:
+            parent = session.get(SessionRecord, session_id)
+            if parent is None:
                 raise NotFoundError(f"No session with id '{session_id}' exists; create it first.")
-            record.updated_at = now
-            session.add(record)
-        session.add(RunRecord(**values))
-    return get_run(values["id"], store=store)
+            parent.updated_at = now
+            session.add(parent)
+        session.add(record)
+    return get_run(record.id, store=store)
 
 
 def get_run(run_id: str, *, store: Store, with_snapshot: bool = True) -> RunInfo:
