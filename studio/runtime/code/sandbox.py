@@ -11,7 +11,7 @@ One ``bwrap`` process per block, built like this:
   ``/etc/alternatives``; synthetic ``/etc/passwd`` and ``/etc/group`` (root and nobody); nothing else of the host —
   no ``/root``, no ``/home``, no studio data dir, no ``/etc`` secrets; the root itself is remounted read-only;
 * ``--proc``, ``--dev``, a size-capped tmpfs ``/tmp``, the run's work dir bound read-write at ``/workspace``;
-* a non-root uid: as root we drop to host uid 65534 before starting ``bwrap`` (``RLIMIT_NPROC`` is not enforced for
+* a non-root uid: as root we drop to host uid 65534 (``setpriv``) before starting ``bwrap`` (``RLIMIT_NPROC`` is not enforced for
   root), and the code sees uid 65534 inside. On kernels ≥ 5.14 the process count is kept per user namespace, so one
   sandbox's fork bomb does not eat another's budget. An unprivileged ``bwrap`` must be able to *traverse* the work
   dir's path, and inside its user namespace it cannot use ``/proc/self/fd`` tricks (the process is non-dumpable), so
@@ -51,6 +51,7 @@ _ETC_NETWORK = ("/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ho
 _ETC_NETWORK += ("/etc/ca-certificates",)
 _PASSWD = b"root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/workspace:/usr/sbin/nologin\n"
 _GROUP = b"root:x:0:\nnogroup:x:65534:\n"
+_SETPRIV = ("/usr/bin/setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "--")
 # Runs as root in a private mount namespace: expose the work dir at the portal path, drop to 65534, exec bwrap.
 _PORTAL_SCRIPT = (
     'mount --bind -- "$1" "$2" && shift 2 && '
@@ -153,7 +154,10 @@ class SandboxCodeExecutor(BlockExecutor):
             raise SandboxUnavailableError(
                 f"The code sandbox needs bubblewrap ('bwrap'), which is not installed. {_INSTALL_HINT}"
             )
-        for needed, what in ((_PRLIMIT, "prlimit (util-linux)"), (python, "the sandbox's Python interpreter")):
+        needs = [(_PRLIMIT, "prlimit (util-linux)"), (python, "the sandbox's Python interpreter")]
+        if os.geteuid() == 0:
+            needs.append((_SETPRIV[0], "setpriv (util-linux), to drop root before starting bwrap"))
+        for needed, what in needs:
             if not os.access(needed, os.X_OK):
                 raise SandboxUnavailableError(
                     f"The code sandbox needs {what} at {needed!r}, which is missing. {_INSTALL_HINT}"
@@ -254,13 +258,15 @@ class SandboxCodeExecutor(BlockExecutor):
             for dest, content in files.items():
                 fds.append(_memfd("parley-data", content))
                 data_fds.append((fds[-1], dest))
-            uid, gid = self._host_ids or (None, None)
-            if self._portal is None:
-                argv = self.bwrap_argv(command, work_source=str(self._work_dir), data_fds=data_fds)
-            else:
+            if self._portal is not None:
                 bwrap = self.bwrap_argv(command, work_source=str(self._portal), data_fds=data_fds)
                 argv = [*_PORTAL_PREFIX, str(self._work_dir), str(self._portal), *bwrap]
-                uid = gid = None  # root until setpriv, inside the private mount namespace
+            elif self._host_ids is not None:
+                # setpriv rather than Popen(user=...): with a uid change CPython must fork() the whole studio
+                # process instead of vfork()-ing it, which costs more than one small exec.
+                argv = [*_SETPRIV, *self.bwrap_argv(command, work_source=str(self._work_dir), data_fds=data_fds)]
+            else:
+                argv = self.bwrap_argv(command, work_source=str(self._work_dir), data_fds=data_fds)
             return run_process(
                 argv,
                 cwd="/",
@@ -270,8 +276,6 @@ class SandboxCodeExecutor(BlockExecutor):
                 cancel=self._cancel,
                 stdin=stdin,
                 pass_fds=fds,
-                user=uid,
-                group=gid,
             )
         finally:
             for fd in fds:
