@@ -100,6 +100,7 @@ class Store:
         self.engine = self._create_engine()
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
         try:
+            self._connect_once()
             if self.is_sqlite and check != "none":
                 self.check_integrity(quick=check == "quick")
             if migrate:
@@ -110,6 +111,19 @@ class Store:
             raise
 
     # -- engine ---------------------------------------------------------------------------------------------------
+
+    def _connect_once(self) -> None:
+        """Open one connection, so that an unreachable server or a file that is not a database is reported as such."""
+        try:
+            self.engine.connect().close()
+        except (DBAPIError, sqlite3.Error) as e:
+            if self.is_sqlite:
+                raise translate(e, action="open the database", where=self.where) from e
+            reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+            raise StoreError(
+                f"Could not connect to {self.where}: {reason}. Check STUDIO_DATABASE_URL and that the server is "
+                "running and accepts this user."
+            ) from e
 
     def _create_engine(self) -> Engine:
         if self.is_sqlite:
@@ -173,7 +187,9 @@ class Store:
                 ) from e
             raise translate(e, action=action, where=self.where) from e
         except SQLAlchemyError as e:
-            raise StoreError(f"Could not {action} in {self.where}: {type(e).__name__}: {e}") from e
+            # First line only: a StatementError's text goes on with the statement's parameters.
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            raise StoreError(f"Could not {action} ({self.where}): {type(e).__name__}: {reason}") from e
 
     @contextmanager
     def raw_write(self, action: str) -> Iterator[Any]:

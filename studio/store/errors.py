@@ -103,7 +103,7 @@ def translate(exc: BaseException, *, action: str, where: str) -> StoreError:
     """Build the StoreError for `exc`, raised while trying to `action` (a verb phrase) on `where` (the database)."""
     cls = classify(exc)
     orig = getattr(exc, "orig", None) or exc
-    return cls(f"Could not {action} in {where}: {_first_line(orig)}. {_ADVICE[cls]}")
+    return cls(f"Could not {action}: {where} reported '{_first_line(orig)}'. {_ADVICE[cls]}")
 
 
 __all__ = [

@@ -159,6 +159,6 @@ def test_a_full_disk_fails_the_append_cleanly_and_a_retry_works_once_there_is_ro
 
 def test_an_unreachable_server_is_a_store_error_naming_it_without_the_password() -> None:
     url = "postgresql+psycopg://studio:hunter2-password@127.0.0.1:1/none?connect_timeout=2"
-    with pytest.raises(StoreError) as info:
+    with pytest.raises(StoreError, match="Could not connect to the database") as info:
         open_store(url)
     assert "127.0.0.1:1" in str(info.value) and "hunter2-password" not in str(info.value)
