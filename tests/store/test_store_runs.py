@@ -18,10 +18,13 @@ from studio.store import (
     delete_run,
     finish_run,
     get_run,
+    get_session,
     list_runs,
+    list_sessions,
     load_events,
     mark_interrupted_on_startup,
     save_spec,
+    search_sessions,
     set_run_status,
     set_run_totals,
     start_run,
@@ -191,3 +194,14 @@ def test_deleting_a_run_removes_its_events_but_never_an_active_run(store: Store)
     with store.read() as session:
         left = session.connection().exec_driver_sql("SELECT COUNT(*) FROM events").scalar()
     assert left == 0
+
+
+def test_runs_and_sessions_are_scoped_by_owner(store: Store) -> None:
+    alice = create_session("alice's chat", owner="alice", store=store)
+    bob = create_session("bob's chat", owner="bob", store=store)
+    mine = new_run(store, "alice's task", session_id=alice.id, owner="alice")
+    new_run(store, "bob's task", session_id=bob.id, owner="bob")
+
+    assert [r.id for r in list_runs(owner="alice", store=store)] == [mine]
+    assert [s.id for s in list_sessions(owner="alice", store=store)] == [alice.id]
+    assert search_sessions("task", owner="alice", store=store) == [get_session(alice.id, store=store)]
