@@ -94,36 +94,46 @@ def _join(cache: EncodingCache, items: Sequence[dict[str, Any]], what: str) -> b
 class HistoryJoiner:
     """One client's memo of its recent requests' joined message encodings.
 
-    An agent's next request is usually its previous one plus a message or two. The previous history is kept as a
-    list of references (no copies) with its joined bytes; when it is a prefix of the new history — checked by a
-    C-level `==` on the lists, which short-circuits on identical dicts — only the new messages are looked up and
-    joined. A few recent histories are kept, for clients that alternate between conversations.
+    An agent's next request is usually its previous one plus a message or two, or its previous one with the last
+    message or two replaced (a fresh instruction at the end, as in speaker selection). Each recent history is kept
+    as a list of references (no copies) with its joined bytes and the byte lengths of its last two encodings. The
+    longest reusable prefix — the whole previous history, or all but its last one or two messages — is found by
+    C-level `==` on the lists, which short-circuits on identical dicts and otherwise compares values; message fields
+    are strings and lists/dicts of strings, for which equal values mean identical JSON. Only the messages after the
+    prefix are looked up and joined. A few recent histories are kept,
+    for clients that alternate between conversations.
     """
 
     def __init__(self, slots: int = 3) -> None:
         self.slots = slots
-        self._recent: list[tuple[list[dict[str, Any]], bytes]] = []
+        self._recent: list[tuple[list[dict[str, Any]], bytes, tuple[int, ...]]] = []
 
     def join(self, messages: Sequence[dict[str, Any]]) -> bytes:
         history = messages if isinstance(messages, list) else list(messages)
         n = len(history)
-        best: tuple[list[dict[str, Any]], bytes] | None = None
+        best_entry, best_length, best_prefix = None, 0, b""
         for entry in self._recent:
-            k = len(entry[0])
-            if k <= n and (best is None or k > len(best[0])) and history[:k] == entry[0]:
-                best = entry
-        if best is None:
-            joined = _join(MESSAGES, history, "Message")
+            snapshot, joined, tail = entry
+            k = len(snapshot)
+            for drop in range(len(tail) + 1):
+                m = k - drop
+                if m <= best_length:
+                    break
+                if m <= n and history[:m] == (snapshot if drop == 0 else snapshot[:m]):
+                    best_entry, best_length = entry, m
+                    cut = sum(tail[len(tail) - drop :]) + drop  # the dropped encodings and their commas
+                    best_prefix = joined if drop == 0 else joined[: max(0, len(joined) - cut)]
+                    break
+        if best_length == n:
+            result = best_prefix
+        elif best_length:
+            result = best_prefix + b"," + _join(MESSAGES, history[best_length:], "Message")
         else:
-            k, prefix = len(best[0]), best[1]
-            if k == n:
-                joined = prefix
-            else:
-                rest = _join(MESSAGES, history[k:], "Message")
-                joined = prefix + b"," + rest if prefix else rest
-        kept = [entry for entry in self._recent if entry is not best]
-        self._recent = [(list(history), joined), *kept[: self.slots - 1]]
-        return joined
+            result = _join(MESSAGES, history, "Message")
+        tail_lengths = tuple(len(MESSAGES.encode(m)) for m in history[-2:])
+        kept = [entry for entry in self._recent if entry is not best_entry]
+        self._recent = [(list(history), result, tail_lengths), *kept[: self.slots - 1]]
+        return result
 
 
 def build_body(

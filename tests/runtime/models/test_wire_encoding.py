@@ -19,6 +19,7 @@ _operations = st.lists(
     st.one_of(
         st.tuples(st.just("append"), _messages),
         st.tuples(st.just("replace"), st.integers(0, 50), _messages),
+        st.tuples(st.just("replace_last"), st.integers(1, 2), _messages),
         st.tuples(st.just("truncate"), st.integers(0, 50)),
         st.tuples(st.just("switch"), st.integers(0, 2)),
         st.tuples(st.just("rebuild"), st.integers(0, 50)),
@@ -39,6 +40,8 @@ def test_the_body_always_carries_exactly_the_current_history(operations):
             history.append(op[1])
         elif op[0] == "replace" and history:
             history[op[1] % len(history)] = op[2]
+        elif op[0] == "replace_last" and len(history) >= op[1]:  # a fresh instruction at the end, as in selection
+            history[-op[1]] = op[2]
         elif op[0] == "truncate":
             del history[op[1] % (len(history) + 1) :]
         elif op[0] == "switch":
