@@ -81,6 +81,9 @@ def lookup_tool(name: str, function_map: FunctionMap) -> FunctionTool | None:
         return None
     if isinstance(entry, FunctionTool):
         return entry
+    if callable(getattr(entry, "call_json", None)):
+        # Tools that run elsewhere (MCP servers, the sandbox) parse their own arguments and report is_error.
+        return _JsonTool(entry)  # type: ignore[return-value]
     key = (entry, name)
     try:
         tool = _WRAPPED.get(key)
@@ -92,6 +95,26 @@ def lookup_tool(name: str, function_map: FunctionMap) -> FunctionTool | None:
             _WRAPPED.pop(next(iter(_WRAPPED)))
         _WRAPPED[key] = tool
     return tool
+
+
+class _JsonTool:
+    """Adapter for an entry with its own `call_json(arguments) -> (content, is_error)`."""
+
+    __slots__ = ("entry",)
+    is_async = False
+
+    def __init__(self, entry: Any):
+        self.entry = entry
+
+    def call_json(self, arguments: Any) -> Outcome:
+        if isinstance(arguments, dict):
+            import json
+
+            arguments = json.dumps(arguments)
+        return self.entry.call_json(arguments or "{}")
+
+    async def a_call_json(self, arguments: Any) -> Outcome:
+        return await run_in_thread(lambda: self.call_json(arguments))
 
 
 def _job(tool_call: Mapping[str, Any], function_map: FunctionMap) -> _Job:
