@@ -5,8 +5,8 @@ message), which makes a long conversation O(n²). Messages are append-only and n
 a client (see `base.py`), so each message dict is encoded once: `MessageCache` maps `id(msg)` to its JSON bytes and
 holds a reference to the dict, which keeps the id from being reused while the entry lives. A request body is then
 the request parameters' JSON with the cached message encodings joined in. The cache is process-wide (a group chat
-sends the same dicts to every agent's client) and bounded; eviction drops the oldest tenth at once, and an evicted
-message that is still in use is simply encoded again. On top, each client's `HistoryJoiner` remembers its previous
+sends the same dicts to every agent's client) and bounded (100k entries, 64 MiB of JSON); eviction drops the oldest
+tenth at once, and an evicted message that is still in use is simply encoded again. On top, each client's `HistoryJoiner` remembers its previous
 request's joined messages, so a chat turn looks up only the new messages: what is left per request is C-speed work
 (a list comparison and a bytes copy, ~20 µs at 1,000 messages).
 
@@ -35,13 +35,16 @@ def dumps(obj: Any) -> bytes:
 
 
 class EncodingCache:
-    """id(obj) -> (obj, JSON bytes of obj), bounded. Lookups are lock-free; inserts take a lock."""
+    """id(obj) -> (obj, JSON bytes of obj), bounded in entries and in encoded bytes (the dicts it keeps alive are
+    about as large). Lookups are lock-free; inserts take a lock."""
 
-    def __init__(self, encode: Callable[[Any], bytes], max_entries: int = 100_000) -> None:
+    def __init__(self, encode: Callable[[Any], bytes], max_entries: int = 100_000, max_bytes: int = 64 << 20) -> None:
         self._encode = encode
         self._entries: dict[int, tuple[Any, bytes]] = {}
         self._lock = threading.Lock()
+        self._bytes = 0
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -52,15 +55,20 @@ class EncodingCache:
             return entry[1]
         data = self._encode(obj)
         with self._lock:
-            if len(self._entries) >= self.max_entries:
-                for key in list(itertools.islice(self._entries, max(1, self.max_entries // 10))):
-                    del self._entries[key]
+            while self._entries and (len(self._entries) >= self.max_entries or self._bytes > self.max_bytes):
+                for key in list(itertools.islice(self._entries, max(1, len(self._entries) // 10))):
+                    self._bytes -= len(self._entries.pop(key)[1])
+            previous = self._entries.get(id(obj))
+            if previous is not None:
+                self._bytes -= len(previous[1])
             self._entries[id(obj)] = (obj, data)
+            self._bytes += len(data)
         return data
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
 
 def _encode_message(message: dict[str, Any]) -> bytes:

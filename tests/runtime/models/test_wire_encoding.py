@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from studio.runtime.models._wire import HistoryJoiner, build_body
+from studio.runtime.models._wire import EncodingCache, HistoryJoiner, build_body, dumps
 
 _texts = st.text(max_size=12)
 _messages = st.builds(
@@ -67,3 +67,14 @@ def test_parameters_tools_and_streaming_options_are_in_the_body():
         "messages": [{"role": "user", "content": "é"}],
         "tools": tools,
     }
+
+
+def test_the_encoding_cache_stays_within_its_entry_and_byte_bounds():
+    cache = EncodingCache(dumps, max_entries=100, max_bytes=10_000)
+    kept = [{"role": "user", "content": "x" * 500} for _ in range(300)]
+
+    encodings = [cache.encode(m) for m in kept]
+
+    assert len(cache) <= 100 and cache._bytes <= 10_000 + 600
+    assert all(json.loads(e) == m for e, m in zip(encodings, kept, strict=True))
+    assert cache.encode(kept[-1]) is encodings[-1]  # the newest are still cached
