@@ -259,6 +259,10 @@ class OpenAIClient:
         retries = f" (retried up to {n} time{'' if n == 1 else 's'})" if n else ""
         key_source = "AZURE_OPENAI_API_KEY" if self.api_type == "azure" else "OPENAI_API_KEY"
         if isinstance(error, openai.APIStatusError):
+            # The SDK error becomes our __cause__ and shows in tracebacks: a server that echoes the key must not leak
+            # it there either.
+            error.message = self._redact(error.message)
+            error.args = tuple(self._redact(a) if isinstance(a, str) else a for a in error.args)
             status = error.status_code
             retryable = status in (408, 409, 429) or status >= 500
             body = error.body

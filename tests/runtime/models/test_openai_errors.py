@@ -107,6 +107,7 @@ def test_the_api_key_never_appears_in_an_error_even_if_the_server_echoes_it(open
 
     assert openai_server.requests[0].header("Authorization") == f"Bearer {key}"  # the key was really sent
     assert key not in str(info.value) and key not in repr(info.value)
+    assert key not in "".join(traceback.format_exception(info.value))  # nor in the SDK error it was raised from
     assert "***" in str(info.value)
     assert key not in repr(client)
 
