@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
 from studio.errors import StoreError
+from studio.store._checkpoint import Checkpointer
 from studio.store.errors import CorruptDatabaseError, ReadOnlyDatabaseError, classify, translate
 from studio.store.migrations import MIGRATIONS, Migration, upgrade, verify_schema
 from studio.store.redact import Redactor
@@ -68,6 +69,7 @@ class Store:
     Opening checks the file (`check`: "integrity" runs `PRAGMA integrity_check`, "quick" `quick_check`), applies the
     pending `migrations` (unless `migrate=False`) and verifies every table and column; each failure is a specific
     StoreError and leaves the database as it was. `busy_timeout_ms` is how long a writer waits for another one.
+    On SQLite, WAL checkpoints run in a background thread (`background_checkpoint`), off the commit path.
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class Store:
         migrations: Sequence[Migration] | None = None,
         check: Check = "integrity",
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        background_checkpoint: bool = True,
     ) -> None:
         self.home = resolve_home(home)
         self.url = resolve_url(url, home=self.home)
@@ -91,6 +94,8 @@ class Store:
         self._secret_values_loaded = False
         self._lock = threading.Lock()
         self._cache: dict[Any, Any] = {}  # per-store memo (the Fernet key, ...), see secrets.py
+        self._checkpointer: Checkpointer | None = None
+        self._autocheckpoint = not background_checkpoint
         if self.is_sqlite:
             self.path = _sqlite_path(parsed.database)
             self.where = f"the database {self.path}"
@@ -109,6 +114,8 @@ class Store:
         except BaseException:
             self.engine.dispose()
             raise
+        if self.is_sqlite and self.path is not None and background_checkpoint:
+            self._checkpointer = Checkpointer(self, self.path, busy_timeout_ms=busy_timeout_ms)
 
     # -- engine ---------------------------------------------------------------------------------------------------
 
@@ -151,6 +158,8 @@ class Store:
         tables = {row[0] for row in dbapi_conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not tables or "schema_migrations" in tables:
             dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            if not self._autocheckpoint:
+                dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer thread does it instead
         dbapi_conn.execute("PRAGMA foreign_keys=ON")
         dbapi_conn.execute("PRAGMA synchronous=NORMAL")
         record.info["query_only"] = False
@@ -250,7 +259,10 @@ class Store:
             )
 
     def close(self) -> None:
-        """Close every pooled connection (the store cannot be used afterwards)."""
+        """Stop the checkpointer (after a last checkpoint) and close every pooled connection."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()
 
     def __enter__(self) -> Store:
