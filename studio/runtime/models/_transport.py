@@ -21,8 +21,7 @@ import math
 import os
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 if TYPE_CHECKING:  # imported on first use: http.client pulls in email and ssl, too slow for `import studio`
@@ -40,8 +39,9 @@ _sdk_clients: dict[tuple[Any, ...], Any] = {}
 _pools: dict[tuple[str, int], Pool] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class EndpointKey:
+class EndpointKey(NamedTuple):
+    """What makes two clients share one SDK client."""
+
     api_type: str
     base_url: str | None
     api_key: str
@@ -51,19 +51,33 @@ class EndpointKey:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(slots=True)
 class Endpoint:
-    """Everything a request needs, resolved once from the shared SDK client."""
+    """Everything a request needs, resolved once from the shared SDK client. (A plain class: dataclass creation
+    would cost more import time than this whole module.)"""
 
-    sdk: Any
-    http: Any
-    url: str
-    query: dict[str, Any]
-    headers: dict[str, str]
-    timeout: Any
-    deployments_in_url: bool
-    pool: Pool | None = None
-    heads: dict[str, bytes] = field(default_factory=dict)
+    __slots__ = ("sdk", "http", "url", "query", "headers", "timeout", "deployments_in_url", "pool", "heads")
+
+    def __init__(
+        self,
+        *,
+        sdk: Any,
+        http: Any,
+        url: str,
+        query: dict[str, Any],
+        headers: dict[str, str],
+        timeout: Any,
+        deployments_in_url: bool,
+        pool: Pool | None = None,
+    ) -> None:
+        self.sdk = sdk
+        self.http = http
+        self.url = url
+        self.query = query
+        self.headers = headers
+        self.timeout = timeout
+        self.deployments_in_url = deployments_in_url
+        self.pool = pool
+        self.heads: dict[str, bytes] = {}
 
     def url_for(self, model: str) -> str:
         if self.deployments_in_url:  # Azure without a fixed deployment routes by model name, as the SDK does
