@@ -9,10 +9,10 @@ URL points at localhost/127.0.0.1/::1 and no key is configured, the placeholder 
 The first `create()` imports `openai` and takes the shared SDK client for the endpoint (`_transport`). Requests are
 serialised from cached per-message JSON (`_wire`), never through `chat.completions.create`, whose per-request
 transform of the whole history is what makes peers O(n²) over a conversation. They are sent through the SDK's httpx
-client, or — for plaintext `http://` endpoints no proxy applies to, typically a local server — through a lean stdlib
-keep-alive pool (`_stdlib_http`) that halves the per-request overhead; `transport="httpx"` forces the former. Streaming (an `on_chunk`
-callback, or `stream=True` as a parameter) reads SSE, forwards each content delta, assembles tool-call deltas and
-takes usage from the final chunk (`stream_options.include_usage`).
+client, or — for plaintext `http://` endpoints no proxy applies to, typically a local server — through a lean
+keep-alive pool on the stdlib (`_stdlib_http`) that halves the per-request overhead; `transport="httpx"` forces the
+former. Streaming (an `on_chunk` callback, or `stream=True` as a parameter) reads SSE, forwards each content delta,
+assembles tool-call deltas and takes usage from the final chunk (`stream_options.include_usage`).
 
 Every failure is a `ModelError` carrying `status_code` and `retryable`, raised from the SDK's own exception; its
 text names the model and endpoint and never contains the API key (known keys and `sk-…` tokens are redacted).
