@@ -126,7 +126,11 @@ def main() -> None:
             if name in results:
                 extra = statistics.median(results[name]) - base
                 floor = min(results[name]) - min(results[base_name])
-                print(f"{name} overhead above {base_name}: median {extra:+.1f} ms, min-to-min {floor:+.1f} ms")
+                text = f"{name} overhead above {base_name}: median {extra:+.1f} ms, min-to-min {floor:+.1f} ms"
+                if name != "docker":  # interleaved run by run: the paired difference cancels slow drifts in load
+                    pairs = [a - b for a, b in zip(results[name], results[base_name], strict=True)]
+                    text += f", paired median {statistics.median(pairs):+.1f} ms"
+                print(text)
 
 
 def measure_once(executor) -> list[float]:
