@@ -49,9 +49,6 @@ class _LiveRun:
     answer: str | None = None
     answered: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    totals: dict[str, float] = field(
-        default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost": 0.0}
-    )
     input_timed_out: bool = False
 
 
@@ -298,12 +295,6 @@ class RunManager:
             if live.abandoned:
                 return
             append_event(live.run_id, event, store=store)
-            if event.type == "model_call":
-                totals = live.totals
-                totals["prompt_tokens"] += event.prompt_tokens  # type: ignore[attr-defined]
-                totals["completion_tokens"] += event.completion_tokens  # type: ignore[attr-defined]
-                totals["total_tokens"] += event.total_tokens  # type: ignore[attr-defined]
-                totals["cost"] += event.cost  # type: ignore[attr-defined]
             if live.listener is not None:
                 live.listener(event)
 
@@ -319,18 +310,10 @@ class RunManager:
             live.listener(event)
 
     def _save_totals(self, live: _LiveRun, duration: float) -> None:
+        # Token and cost totals are kept by the store from the model_call events themselves; only time is ours.
         from studio.store import set_run_totals
 
-        t = live.totals
-        set_run_totals(
-            live.run_id,
-            store=self.store,
-            prompt_tokens=int(t["prompt_tokens"]),
-            completion_tokens=int(t["completion_tokens"]),
-            total_tokens=int(t["total_tokens"]),
-            cost=float(t["cost"]),
-            duration=duration,
-        )
+        set_run_totals(live.run_id, store=self.store, duration=duration)
 
     def _asker(self, live: _LiveRun) -> Callable[[str], str]:
         def ask(prompt: str) -> str:
