@@ -62,6 +62,7 @@ class _PromptTokenEstimator:
 
     _LOOKBACK = 64
     _MAX_ENTRIES = 1024
+    _ANCHORS = 4
 
     def __init__(self) -> None:
         self._seen: dict[int, tuple[dict[str, Any], int, int]] = {}  # id(msg) -> (msg, position, running total)
@@ -76,11 +77,15 @@ class _PromptTokenEstimator:
             if entry is not None and entry[0] is messages[pos] and entry[1] == pos:
                 start, total = pos + 1, entry[2]
                 break
+        # Anchor the last few messages, not only the last: a request that re-appends a fresh tail each call (the
+        # speaker selector's prompt) still finds the shared history and stays incremental.
+        anchor_from = max(start, n - self._ANCHORS)
         for pos in range(start, n):
             total += _content_tokens(messages[pos])
-        if len(self._seen) >= self._MAX_ENTRIES:
-            del self._seen[next(iter(self._seen))]
-        self._seen[id(messages[-1])] = (messages[-1], n - 1, total)
+            if pos >= anchor_from:
+                if len(self._seen) >= self._MAX_ENTRIES:
+                    del self._seen[next(iter(self._seen))]
+                self._seen[id(messages[pos])] = (messages[pos], pos, total)
         return total
 
 
