@@ -159,10 +159,13 @@ class RunManager:
 
     def answer(self, run_id: str, text: str) -> None:
         live = self._live.get(run_id)
-        if live is None or live.pending_prompt is None:
+        if live is None:
             raise RunError("This run is not waiting for human input.")
         with live.lock:
+            if live.pending_prompt is None:
+                raise RunError("This run is not waiting for human input.")
             live.answer = text
+            live.pending_prompt = None  # consumed: a second answer needs a new question
             live.answered.set()
 
     def wait(self, run_id: str, timeout: float | None = None) -> Any:
@@ -329,9 +332,11 @@ class RunManager:
                 if not live.answered.wait(self.human_input_timeout):
                     live.input_timed_out = True
                     return "exit"
-                return live.answer if live.answer is not None else ""
+                with live.lock:
+                    return live.answer if live.answer is not None else ""
             finally:
-                live.pending_prompt = None
+                with live.lock:
+                    live.pending_prompt = None
 
         return ask
 
