@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from studio.catalog import save_bundle
 
+from studio.catalog import save_bundle
 from studio.errors import RunError
 from studio.runs import STOPPED_REASON, RunManager
 from studio.spec import bundle_from_data
