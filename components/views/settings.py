@@ -36,6 +36,11 @@ if secrets:
     st.table(settings_forms.secret_rows(secrets))
 else:
     st.caption("No secrets stored.")
+if st.session_state.pop("_secret_stored", False):
+    # Empty the inputs on the server too (clear_on_submit empties them in the browser): a typed value must not
+    # stay in the session once it is stored.
+    st.session_state["secret_name"] = ""
+    st.session_state["secret_value"] = ""
 with st.form("secret_form", clear_on_submit=True):
     cols = st.columns(2)
     name = cols[0].text_input("Secret name", key="secret_name", placeholder="openai-prod")
@@ -47,6 +52,7 @@ with st.form("secret_form", clear_on_submit=True):
             st.error(str(e))
         else:
             spec_editor.flash(f"Stored the secret '{info.name}' ({info.masked}).")
+            st.session_state["_secret_stored"] = True
             st.rerun()
 if secrets:
     cols = st.columns([3, 1])

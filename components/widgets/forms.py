@@ -28,8 +28,8 @@ from pydantic.fields import FieldInfo
 WidgetKind = Literal["select", "checkbox", "int", "float", "text", "textarea", "model", "lines", "yaml", "const"]
 # Browsers hold numbers as doubles: Streamlit refuses number-input bounds beyond 2**53 - 1.
 _JS_MAX = 2**53 - 1
-_LONG_TEXT = 1000
-_TEXTAREA_NAMES = frozenset({"source", "system_message", "selector_prompt"})
+_LONG_TEXT = 10_000
+_TEXTAREA_NAMES = frozenset({"source", "system_message", "selector_prompt", "description", "default_auto_reply"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,7 @@ def describe_field(name: str, info: FieldInfo, prefix: str = "") -> FieldSpec:
     if tp in (int, float):
         return FieldSpec(kind="int" if tp is int else "float", minimum=low, maximum=high, **common)
     if tp is str:
-        long = name in _TEXTAREA_NAMES or (max_length is not None and max_length > _LONG_TEXT)
+        long = name in _TEXTAREA_NAMES or (max_length is not None and max_length >= _LONG_TEXT)
         return FieldSpec(kind="textarea" if long else "text", **common)
     if _is_model(tp):
         return FieldSpec(kind="model", model=tp, **common)

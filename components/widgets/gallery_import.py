@@ -160,7 +160,10 @@ def review(pending: PendingImport, *, store: Any) -> None:
     team_graph(data, key=f"import_graph:{pending.digest}", height=260)
     clashes = existing_names(data, store=store)
     if clashes:
-        st.info("Already in the studio (saving adds a new version of each): " + ", ".join(clashes))
+        st.info(
+            "Names already in the studio: " + ", ".join(clashes) + ". Identical specs are reused; different ones are "
+            "saved as copies (name-2, name_2 for Python tools), and a renamed Python tool needs approval again."
+        )
     unapproved = [t for t in data.get("tools") or [] if t.get("kind") != "builtin"]
     approve: set[str] = set()
     if unapproved:
