@@ -10,7 +10,7 @@ executor mapping), `builtins` (the built-in tools), `_termination` (conditions a
 `validate`.
 """
 
-from studio.builder._models import NO_KEY, SecretResolver, env_only_resolver
+from studio.builder._models import NO_KEY, SecretResolver, build_client, env_only_resolver
 from studio.builder._team import BuiltTeam
 from studio.builder._tools import executor_of
 from studio.builder.build import MANAGER_NAME, build_team
@@ -23,6 +23,7 @@ __all__ = [
     "NO_KEY",
     "BuiltTeam",
     "SecretResolver",
+    "build_client",
     "build_team",
     "env_only_resolver",
     "executor_of",
