@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, Literal, Union
+from typing import Any, ClassVar, Literal
 
 
 @dataclass(slots=True, kw_only=True)
@@ -143,20 +143,20 @@ class RunFinished(BaseEvent):
     summary: str = ""
 
 
-Event = Union[
-    RunStarted,
-    Message,
-    ToolCall,
-    ToolResult,
-    CodeExecution,
-    SpeakerSelected,
-    HumanInputRequested,
-    HumanInput,
-    ModelCall,
-    StreamChunk,
-    Error,
-    RunFinished,
-]
+Event = (
+    RunStarted
+    | Message
+    | ToolCall
+    | ToolResult
+    | CodeExecution
+    | SpeakerSelected
+    | HumanInputRequested
+    | HumanInput
+    | ModelCall
+    | StreamChunk
+    | Error
+    | RunFinished
+)
 
 EVENT_TYPES: dict[str, type[BaseEvent]] = {
     cls.type: cls
