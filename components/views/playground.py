@@ -258,7 +258,8 @@ def _conversation(session_id: str) -> None:
         _new_conversation(session_id)
         return
     current = history[-1]
-    st.caption(safe_label(f"Team {current.team_name} · {len(history)} run(s) · latest: {current.status}"))
+    latest = current.status if current.is_final else "in progress"
+    st.caption(safe_label(f"Team {current.team_name} · {len(history)} run(s) · latest: {latest}"))
     st.toggle("Show model calls and speaker selections", key="pg_details")
     earlier: list[Any] = []
     for run in history[:-1]:

@@ -97,6 +97,7 @@ def cap(text: str, max_chars: int | None = MAX_CHARS, max_lines: int | None = MA
 
 _NETLOC = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
 _URL_SAFE = re.compile(r"[A-Za-z0-9\-._~:/?#%=+,;]*")  # what a bare URL may contain to stay a link
+_URL_TEXT = re.compile(r"[^\s<`|\\]*")  # what we show of a bare URL inside a code span
 
 
 def host_of(url: str) -> str:
@@ -146,6 +147,8 @@ _DEST = re.compile(
     r"(?:[ \t]*\n?[ \t]*(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?[ \t]*\)"
 )
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*$")
+_LOCAL = re.compile(r"[-.\w+]+$")
+_DOMAIN = re.compile(r"[-\w]+(?:\.[-\w]+)+")
 _MAX_DEPTH = 16
 
 
@@ -254,7 +257,8 @@ class _Prose:
                 else:
                     out.append("\\`" * len(tok))
             elif tok == "!" and s.startswith("[", j + 1) and (link := self._link(j + 1, end)) is not None:
-                out.append(f"\\[image removed: {_text(host_of(link[1]) or 'unknown host')}\\]")
+                host = host_of(link[1])
+                out.append(f"\\[image removed: `{host}`\\]" if host else "\\[image removed\\]")
                 pos = link[0]
             elif tok == "[" and depth < _MAX_DEPTH and (link := self._link(j, end)) is not None:
                 after, url = link
@@ -262,12 +266,14 @@ class _Prose:
                 text = self.emit(j + 1, self.match[j], depth + 1)
                 out.append(f"[{text}]({target})" if target else text)
                 pos = after
-            elif tok == "://":
-                kept = self._bare_url(j, end, out[-1])
-                out.append(kept or "\\://")
-                pos = j + len(kept) if kept else pos
-            elif tok.lower() == "www.":
-                out.append(tok[:3] + "\\.")
+            elif tok == "://" or tok.lower() == "www.":
+                pos = self._bare_url(j, end, out)
+            elif tok == "@" and (domain := _DOMAIN.match(s, j + 1, end)) is not None:
+                local = _LOCAL.search(out[-1])
+                if local:
+                    out[-1] = out[-1][: local.start()]
+                out.append(f"`{local.group() if local else ''}@{domain.group()}`")
+                pos = domain.end()
             else:
                 out.append("\\" + tok)
         out.append(s[pos:end])
@@ -283,13 +289,26 @@ class _Prose:
             return None
         return m.end(), m.group(1) if m.group(1) is not None else (m.group(2) or "")
 
-    def _bare_url(self, j: int, end: int, before: str) -> str | None:
-        """At a `://`: the URL stays a link only if its host is allow-listed and it has no odd characters."""
-        scheme = _SCHEME.search(before)
-        if not scheme or not self.allow:
-            return None
-        rest = m.group() if (m := _URL_SAFE.match(self.s, j + 3, end)) else ""
-        return "://" + rest if allowed_url(f"{scheme.group()}://{rest}", self.allow) else None
+    def _bare_url(self, j: int, end: int, out: list[str]) -> int:
+        """A bare URL (at its `://` or `www.`): a link of ours if allow-listed, else shown as code. Returns its end.
+
+        GFM turns URL-shaped *text* into links after escapes are resolved, so escaping cannot stop it; code can.
+        """
+        s = self.s
+        scheme = _SCHEME.search(out[-1]) if s.startswith("://", j) else None
+        if scheme:
+            out[-1] = out[-1][: scheme.start()]
+        prefix = scheme.group() if scheme else ""
+        head = "://" if s.startswith("://", j) else s[j : j + 4]
+        safe = _URL_SAFE.match(s, j + len(head), end)
+        url = prefix + head + (safe.group() if safe else "")
+        target = allowed_url(url if prefix else "https://" + url, self.allow) if self.allow else None
+        if target and (safe is None or safe.end() >= end or s[safe.end()].isspace()):
+            out.append(f"[{_text(url)}]({target})")
+            return safe.end() if safe else j + len(head)
+        shown = _URL_TEXT.match(s, j + len(head), end)
+        out.append(f"`{prefix}{head}{shown.group() if shown else ''}`")
+        return shown.end() if shown else j + len(head)
 
 
 def _text(s: str) -> str:

@@ -96,37 +96,41 @@ def test_url_tricks_are_refused_rather_than_interpreted():
 
 def test_markdown_images_are_replaced_by_a_marker_naming_the_host():
     out = safe_markdown("before ![](http://127.0.0.1:8765/x?s=SECRET) after")
-    assert out == "before \\[image removed: 127\\.0\\.0\\.1\\:8765\\] after"
+    assert out == "before \\[image removed: `127.0.0.1:8765`\\] after"
     assert "SECRET" not in out
     # even to an allow-listed host: an image loads on sight
     assert "image removed" in safe_markdown("![a](https://docs.python.org/i.png)", allow_hosts=["docs.python.org"])
-    assert "image removed: data URI" in safe_markdown("![](data:image/png;base64,AAAA)")
+    assert "image removed: `data URI`" in safe_markdown("![](data:image/png;base64,AAAA)")
 
 
 def test_reference_style_images_and_links_cannot_resolve():
     out = safe_markdown("![x][ref]\n[y][ref]\n\n[ref]: http://127.0.0.1:9/x?s=SECRET")
     assert unescaped(out, "[]!") == []
-    assert "http\\://127" in out
+    assert "`http://127.0.0.1:9/x?s=SECRET`" in out  # shown as code: GFM cannot turn it into a link
 
 
-def test_bare_urls_emails_and_angle_autolinks_are_not_linkified():
-    out = safe_markdown(
-        "go http://evil.example/?s=1 or www.evil.example or mail a@evil.example or <https://evil.example>"
+def test_bare_urls_emails_and_angle_autolinks_are_shown_as_code():
+    # GFM links URL-shaped text after escapes are resolved, so escaping is not enough: code spans are never linked.
+    out = safe_markdown("go http://evil.example/?s=1 or www.evil.example or mail a@evil.example or <https://e.example>")
+    assert out == (
+        "go `http://evil.example/?s=1` or `www.evil.example` or mail `a@evil.example` or \\<`https://e.example>`"
     )
-    assert "http\\://evil" in out and "www\\.evil" in out and "a\\@evil" in out and "\\<https\\://" in out
+    assert safe_markdown("x://www.evil.example|y") == "`x://www.evil.example`|y"  # a code span never spans a cell
     kept = safe_markdown("see https://docs.python.org/3/ now", allow_hosts=["docs.python.org"])
-    assert kept == "see https://docs.python.org/3/ now"
+    assert kept == "see [https\\://docs\\.python\\.org/3/](https://docs.python.org/3/) now"
+    # an allow-listed host followed by more URL-ish text is not trusted to end where we think
+    assert safe_markdown("https://docs.python.org@evil.example", allow_hosts=["docs.python.org"]).startswith("`")
 
 
 def test_katex_math_and_streamlit_directives_are_inert():
     out = safe_markdown("costs $5 and $10; $\\href{http://evil}{x}$ :red[alert]")
-    assert unescaped(out, "$[]") == []
+    assert unescaped(re.sub(r"`[^`]*`", "", out), "$[]") == []
 
 
 def test_an_image_hidden_in_a_table_cell_code_span_is_still_removed():
     table = "| a | b |\n|---|---|\n| `x | ![](http://canary/x)` |"
     out = safe_markdown(table)
-    assert "![" not in out and "image removed: canary" in out
+    assert "![" not in out and "image removed: `canary`" in out
 
 
 def test_a_fence_closed_inside_a_list_item_cannot_shield_what_follows():
@@ -137,9 +141,10 @@ def test_a_fence_closed_inside_a_list_item_cannot_shield_what_follows():
 
 
 def test_images_in_link_text_are_removed_and_nesting_is_bounded():
-    assert safe_markdown("[![i](http://evil/i.png)](http://evil/)") == "\\[image removed: evil\\]"
+    assert safe_markdown("[![i](http://evil/i.png)](http://evil/)") == "\\[image removed: `evil`\\]"
     deep = "[" * 50 + "x" + "](http://evil/)" * 50
-    assert "http://evil" not in safe_markdown(deep)
+    prose = re.sub(r"`[^`]*`", "", safe_markdown(deep))  # URLs beyond the depth bound end up as code
+    assert "://" not in prose and unescaped(prose, "[]") == []
 
 
 # -- code stays code ---------------------------------------------------------------------------------------------
@@ -226,9 +231,10 @@ PROSE = st.lists(st.sampled_from(list("ab ()[]!<>&@$:/.w\\\n|*_#-\"'") + ["http:
 @given(PROSE)
 def test_without_code_no_active_markdown_character_survives_unescaped(text):
     out = safe_markdown(text)
-    assert unescaped(out, "[]!<&@$") == []
-    assert re.search(r"(?<!\\)://", out.replace("\\\\", "")) is None
-    assert re.search(r"(?i)(?<![a-z0-9])www\.", out.replace("\\\\", "")) is None
+    prose = re.sub(r"`[^`]*`", "", out)  # the input has no backticks: every code span is one we made
+    assert unescaped(prose, "[]!<&@$") == []
+    assert "://" not in prose
+    assert re.search(r"(?i)(?<![a-z0-9])www\\.", prose.replace("\\\\", "")) is None
 
 
 CODEY = st.lists(st.sampled_from(list("ab `[]!()|<\n") + ["```", "![](http://e/x)", "    ", "- "])).map("".join)

@@ -87,7 +87,7 @@ def test_messages_are_bubbles_with_a_stable_colour_per_agent_and_humans_as_users
     texts = [m.value for m in at.markdown]
     colour = agent_colour("planner")[0]
     assert f":{colour}[**planner**] → user" in texts
-    assert "Go in **May**. \\[image removed: 127\\.0\\.0\\.1\\:1\\]" in texts
+    assert "Go in **May**. \\[image removed: `127.0.0.1:1`\\]" in texts
 
 
 def test_tools_and_code_are_expandable_cards():
