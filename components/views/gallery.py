@@ -22,9 +22,8 @@ st.title("Gallery")
 spec_editor.show_flash()
 store = services().store
 
-browse, importing, exporting = st.tabs(["Browse", "Import", "Export"])
 
-with browse:
+def _browse() -> None:
     variant = st.radio(
         "Variant",
         ["scripted", "openai"],
@@ -49,7 +48,8 @@ with browse:
                 gallery_import.open_in_playground(card)
                 st.switch_page("views/playground.py")
 
-with importing:
+
+def _import() -> None:
     st.markdown("Import a Parley bundle or an AutoGen Studio team (JSON or YAML). Nothing in it runs on import.")
     how = st.radio("Source", ["Upload a file", "Paste text"], key="import_how", horizontal=True)
     text: str | bytes | None = None
@@ -69,7 +69,8 @@ with importing:
         else:
             gallery_import.review(pending, store=store)
 
-with exporting:
+
+def _export() -> None:
     teams = gallery_import.stored_teams(store=store)
     if not teams:
         st.info("No team is stored yet.")
@@ -90,3 +91,11 @@ with exporting:
                 col.download_button(label, body, file_name=name, mime=mime, key=f"export:{label}", icon="⬇️")
             with st.expander("Preview (Parley YAML)"):
                 st.code(spec_actions.export_text(bundle, "Parley YAML")[2], language="yaml")
+
+
+# Stateful tabs: the chosen tab survives reruns (a save, a selection) and only the open tab's content runs.
+browse, importing, exporting = st.tabs(["Browse", "Import", "Export"], key="gallery_tab", on_change="rerun")
+for tab, draw in ((browse, _browse), (importing, _import), (exporting, _export)):
+    if tab.open:
+        with tab:
+            draw()

@@ -65,7 +65,13 @@ def template(kind: str, *, taken: Iterable[str] = (), settings: Mapping[str, Any
             "system_message": "You are a helpful assistant.",
         }
     limits = settings.get("teams.default_limits")
-    data: dict[str, Any] = {"name": unique_name("team", taken), "kind": "group_chat", "agents": []}
+    data: dict[str, Any] = {
+        "name": unique_name("team", taken),
+        "kind": "group_chat",
+        "agents": [],
+        "termination": {"kind": "or", "conditions": [{"kind": "text_mention", "text": "TERMINATE"},
+                                                     {"kind": "max_messages", "max_messages": 20}]},
+    }  # fmt: skip
     if isinstance(limits, Mapping):
         data["limits"] = dict(limits)
     return data

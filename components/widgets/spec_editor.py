@@ -118,7 +118,8 @@ def text_state(current: str | None, synced: str | None, expected: str) -> tuple[
 def spec_editor(editor_id: str, render: FormRenderer, *, height: int = 420) -> EditorResult:
     """Draw the Form and YAML/JSON tabs over the editor's draft; return what the person edited last."""
     key = form_key(editor_id)
-    form_tab, text_tab = st.tabs(["Form", "YAML / JSON"])
+    # A stateful tab bar (keyed per editor, not per revision) keeps the open tab across saves; both tabs still run.
+    form_tab, text_tab = st.tabs(["Form", "YAML / JSON"], key=_k(editor_id, "tab"), on_change="rerun")
     with form_tab:
         form = render(draft(editor_id), key, issues(editor_id))
     with text_tab:

@@ -149,7 +149,8 @@ def transition_elements(counts: Mapping[tuple[str, str], int]) -> tuple[list[Nod
 
 
 def _config(height: int) -> Config:
-    return Config(height=height, width="100%", directed=True, physics=True, hierarchical=False)
+    # `groups` must be an object for vis-network (agraph leaves it null, which it logs as an error).
+    return Config(height=height, width="100%", directed=True, physics=True, hierarchical=False, groups={})
 
 
 def draw(nodes: list[Node], edges: list[Edge], *, key: str, height: int = 360) -> None:

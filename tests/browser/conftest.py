@@ -185,10 +185,35 @@ def artifacts_dir() -> Path:
 
 
 def wait_for_app(pg: Any, timeout: float = 30_000) -> None:
-    """Wait until Streamlit finished its current script run (no 'running' status widget, app view present)."""
+    """Wait until Streamlit has finished running the script: the app root's `data-test-script-state` is not `running`
+    in two checks 150 ms apart (a button that calls `st.rerun()` runs the script twice, with a gap between)."""
     pg.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout)
-    pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=timeout,
+    idle = '[data-test-script-state]:not([data-test-script-state="running"])'
+    deadline = time.monotonic() + timeout / 1000
+    calm = 0
+    while calm < 2:
+        pg.wait_for_timeout(150)
+        if pg.locator(idle).count() > 0:
+            calm += 1
+        else:
+            calm = 0
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"The studio page was still running its script after {timeout / 1000:g} s.")
+
+
+settle = wait_for_app
+"""Alias: call after every interaction that reruns the script."""
+
+
+def screenshot(pg: Any, path: Path | str, *, max_height: int = 8000) -> None:
+    """A screenshot of the whole page. Streamlit scrolls inside its main container, not the document, so
+    `full_page=True` alone captures only the viewport: the viewport is stretched to the content first."""
+    size = pg.viewport_size or {"width": 1400, "height": 1000}
+    height = pg.evaluate(
+        '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], [data-testid="stAppViewContainer"]\')]'
+        ".map(e => e.scrollHeight), document.body.scrollHeight)"
     )
+    pg.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 40, max_height))})
+    pg.wait_for_timeout(500)  # components re-layout at the new size
+    pg.screenshot(path=str(path), full_page=True)
+    pg.set_viewport_size(size)

@@ -195,7 +195,10 @@ def test_a_group_chat_is_built_from_two_agents_with_transitions_and_drawn(open_p
     widget(at, "selectbox", "speaker_selection").set_value("graph").run()
     widget(at, "multiselect", "allowed_transitions:alice").set_value(["bob"]).run()
     widget(at, "multiselect", "allowed_transitions:bob").set_value(["alice"]).run()
-    for kind in ("text_mention", "max_messages"):
+    # A new team starts with "TERMINATE or 20 messages"; swap the cap for a timeout and add a 10-message cap.
+    cap = [w for w in at.button if (w.key or "").endswith(":remove")][1]
+    cap.click().run()
+    for kind in ("timeout", "max_messages"):
         widget(at, "selectbox", "termination:new").set_value(kind).run()
         widget(at, "button", "termination:add").click().run()
     at.button(key="save:team").click().run()
@@ -204,6 +207,7 @@ def test_a_group_chat_is_built_from_two_agents_with_transitions_and_drawn(open_p
     assert team["allowed_transitions"] == {"alice": ["bob"], "bob": ["alice"]}
     termination = team["termination"]
     assert termination["kind"] == "or"
-    assert [c["kind"] for c in termination["conditions"]] == ["text_mention", "max_messages"]
-    assert termination["conditions"][1]["max_messages"] == 10
+    assert [c["kind"] for c in termination["conditions"]] == ["text_mention", "timeout", "max_messages"]
+    assert termination["conditions"][1]["timeout_seconds"] == 300.0
+    assert termination["conditions"][2]["max_messages"] == 10
     assert [n.key for n in walk(at._tree) if getattr(n, "key", None) == "build-team:graph"]

@@ -21,7 +21,7 @@ def _graph_keys(at: AppTest) -> list[str]:
 
 
 def _paste_and_read(open_page, text: str) -> AppTest:
-    at = open_page("gallery")
+    at = open_page("gallery", gallery_tab="Import")
     at.radio(key="import_how").set_value("Paste text").run()
     at.text_area(key="import_text").set_value(text).run()
     at.button(key="import_read").click().run()
@@ -106,7 +106,7 @@ def test_a_stored_team_exports_four_ways_without_secret_values(open_page, studio
     team_id, _ = save_spec(
         "team", "duo", {"name": "duo", "kind": "two_agent", "agents": ["ann", "ben"]}, store=studio.store
     )
-    at = open_page("gallery")
+    at = open_page("gallery", gallery_tab="Export")
     at.selectbox(key="export_team").set_value(team_id).run()
     assert not at.exception and not at.error
     labels = [b.label for b in at.download_button]
