@@ -338,7 +338,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class ServedEndpoint:
-    """A running OpenAI-compatible server. `start()` binds and serves in a thread; `serve_forever()` blocks."""
+    """An OpenAI-compatible server. `start()` binds and serves in a thread; `wait()` blocks until `stop()`."""
 
     def __init__(self, backend: Backend, host: str = "127.0.0.1", port: int = 0, *, token: str | None = None):
         if token is not None and (not isinstance(token, str) or len(token) < 16):
@@ -369,8 +369,10 @@ class ServedEndpoint:
         self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        self._bind().serve_forever(poll_interval=0.2)
+    def wait(self) -> None:
+        """Block until the server is stopped (Ctrl-C raises KeyboardInterrupt here, in the main thread)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
 
     def stop(self) -> None:
         if self._httpd is None:

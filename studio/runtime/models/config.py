@@ -5,7 +5,8 @@ Accepted shapes, as in AG2: `None`/`False` (no model: returns None); a dict of o
 other top-level keys are defaults every entry inherits (the entry wins); a ModelClient instance (returned as is).
 An entry is one of: `{"client": <ModelClient>}` (that instance), `api_type` "openai" (the default; also any
 OpenAI-compatible server — Ollama, vLLM, LM Studio, DeepSeek... — given its `base_url`) or "azure" → OpenAIClient,
-"scripted" → `ScriptedClient.from_config(entry)`.
+"scripted" → `ScriptedClient.from_config(entry)`, "local" → `LocalClient.from_config(entry)` (a GGUF model run by
+llama.cpp in-process: `model_path`, `n_ctx`, `n_threads`; needs the `parley-studio[local]` extra).
 
 Keys are sorted into three kinds. Client keys configure the client. Ignored keys are AG2 options handled elsewhere
 (`tools`/`functions` by the agent) or not applicable (`cache_seed`, `tags`, `filter_dict`). Every other key is a
@@ -29,7 +30,7 @@ from .fallback import FallbackClient
 from .openai_client import API_TYPES, OpenAIClient
 from .scripted import ScriptedClient
 
-VALID_API_TYPES = (*API_TYPES, "scripted")
+VALID_API_TYPES = (*API_TYPES, "scripted", "local")
 CLIENT_KEYS = frozenset(
     {
         "model",
@@ -96,6 +97,13 @@ def _entry_client(entry: dict[str, Any], path: str) -> ModelClient:
     api_type = entry.get("api_type") or "openai"
     if api_type == "scripted":
         return ScriptedClient.from_config(entry)
+    if api_type == "local":
+        from .local import LocalClient  # llama.cpp itself is imported only when the model is first used
+
+        try:
+            return LocalClient.from_config(entry)
+        except ConfigurationError as e:
+            raise ConfigurationError(f"{path}: {e}") from None
     if api_type not in API_TYPES:
         raise ConfigurationError(
             f"{path}.api_type '{api_type}' is not supported. Valid choices: {', '.join(VALID_API_TYPES)}. "
