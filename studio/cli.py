@@ -135,12 +135,21 @@ def _listener(printer: Printer, jsonl: bool, requests: queue.Queue[Any]) -> Call
 # -- run -------------------------------------------------------------------------------------------------------------
 
 
+def _save_file(path: str, store: Any) -> tuple[Any, str]:
+    """Save a file's team into the store: (report, source format). Only the gallery's own files keep approvals."""
+    from studio.catalog import gallery_module, import_text, save_bundle
+    from studio.spec import load_bundle
+
+    if gallery_module().is_gallery_file(Path(path)):
+        bundle = load_bundle(_read(path), keep_approvals=True)
+        return save_bundle(bundle, store=store, note="gallery file"), "studio"
+    result, report = import_text(_read(path), store=store)
+    return report, result.source_format
+
+
 def _team_for_run(target: str, store: Any) -> str:
     """The stored team to run: a file is saved into the store first; anything else is a team name or id."""
-    from studio.catalog import import_text, save_bundle
-
-    path = Path(target)
-    if not path.is_file():
+    if not Path(target).is_file():
         from studio.store import get_spec
 
         try:
@@ -149,13 +158,7 @@ def _team_for_run(target: str, store: Any) -> str:
             raise NotFoundError(
                 f"{target!r} is neither a file nor a stored team. List the teams with `studio list teams`."
             ) from None
-    from studio.catalog import gallery_module
-    from studio.spec import load_bundle
-
-    if gallery_module().is_gallery_file(path):
-        report = save_bundle(load_bundle(_read(target), keep_approvals=True), store=store, note="gallery file")
-    else:
-        _, report = import_text(_read(target), store=store)
+    report, _ = _save_file(target, store)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"Saved team {report.team_name!r} ({report.team_id}) from {target}.", file=sys.stderr)
@@ -270,14 +273,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from studio.catalog import import_text
+    from studio.catalog import assemble_bundle
 
-    result, report = import_text(_read(args.file), store=_store(args))
-    what = "AutoGen Studio team" if result.source_format == "autogen_studio" else "bundle"
+    store = _store(args)
+    report, source_format = _save_file(args.file, store)
+    what = "AutoGen Studio team" if source_format == "autogen_studio" else "bundle"
     print(f"Imported the {what} {args.file} as team {report.team_name!r} ({report.team_id}):")
     for line in report.lines():
         print(f"  {line}")
-    pending = [t.name for t in result.bundle.unapproved_tools()]
+    pending = [t.name for t in assemble_bundle(report.team_id, store=store).unapproved_tools()]
     if pending:
         print(f"Tools waiting for review (they do not run until approved): {', '.join(pending)}.")
     return 0
