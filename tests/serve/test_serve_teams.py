@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import openai
 import pytest
@@ -242,3 +247,32 @@ def _non_loopback_address() -> str | None:
             return None
         address = sock.getsockname()[0]
     return None if address.startswith("127.") else address
+
+
+def test_studio_serve_command_takes_its_token_from_the_environment(store, tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "STUDIO_SERVE_TOKEN": TOKEN}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "studio.cli_serve", "serve", "debate", "--port", "0", "--home", str(tmp_path / "home")],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line.startswith("Serving 1 team (debate) at http://127.0.0.1:"), child.stderr.read()
+        base_url = line.split(" at ", 1)[1].strip()
+        anonymous = openai.OpenAI(base_url=base_url, api_key="not-the-token", max_retries=0, timeout=30)
+        with pytest.raises(openai.AuthenticationError):
+            anonymous.models.list()
+        authorised = openai.OpenAI(base_url=base_url, api_key=TOKEN, max_retries=0, timeout=30)
+        reply = authorised.chat.completions.create(model="debate", messages=[{"role": "user", "content": "Buy?"}])
+        assert reply.choices[0].message.content == "Synth: hold. DONE"
+    finally:
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=20) == 0
+    (run,) = list_runs(store=store)
+    assert run.status == "completed" and run.task == "Buy?"
