@@ -166,7 +166,7 @@ def test_stop_ends_the_run_after_the_current_turn(openai_server):
         started = time.monotonic()
         result = team.run("go")
         stopper.join()
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 20  # generous: the first request also imports the SDK
     assert result.stop_reason == "External termination requested"
     assert 2 <= len(result.chat_history) < 40
 
