@@ -486,6 +486,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default="127.0.0.1")
     p.set_defaults(handler=cmd_ui)
 
+    from studio.cli_serve import add_serve_commands  # `serve-model` and `serve`: the OpenAI-compatible endpoints
+
+    add_serve_commands(sub, common)
+
     p = sub.add_parser("version", help="print the version")
     p.set_defaults(handler=cmd_version, home=None)
     return parser

@@ -18,6 +18,16 @@ def test_version(studio):
     assert (result.returncode, result.stdout) == (0, f"parley-studio {studio_package.__version__}\n")
 
 
+def test_the_serve_commands_are_registered(studio_here, capsys):
+    import pytest
+
+    for command in ("serve", "serve-model"):
+        with pytest.raises(SystemExit) as info:
+            studio_here(command, "--help")
+        assert info.value.code == 0
+        assert "--token-env" in capsys.readouterr().out
+
+
 def test_a_non_loopback_address_without_a_token_is_refused(studio):
     result = studio("ui", "--address", "0.0.0.0", "--port", "1")
     assert result.returncode == 1
