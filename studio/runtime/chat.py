@@ -310,7 +310,7 @@ def _run_turns(
     counter = sender._consecutive_auto_reply_counter
     history = sender.chat_messages[recipient]
     for i in range(max_turns):
-        if counter[recipient] >= recipient.max_consecutive_auto_reply:
+        if counter[recipient] >= recipient._max_consecutive_auto_reply:
             break
         if i == 0:
             msg2send = _first_message(sender, recipient, message, kwargs)

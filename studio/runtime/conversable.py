@@ -187,9 +187,9 @@ class ConversableAgent(ToolsMixin, RepliesMixin, ChatMixin, Agent):
     def description(self, value: str) -> None:
         self._description = value
 
-    @property
-    def max_consecutive_auto_reply(self) -> int:
-        return self._max_consecutive_auto_reply
+    def max_consecutive_auto_reply(self, sender: Agent | None = None) -> int:
+        """The auto-reply limit (for `sender`, if given), as AG2's method."""
+        return self._max_consecutive_auto_reply if sender is None else self._max_consecutive_auto_reply_dict[sender]
 
     def update_max_consecutive_auto_reply(self, value: int, sender: Agent | None = None) -> None:
         if sender is None:

@@ -51,7 +51,7 @@ def test_spec_fields_reach_the_agent():
     with build_team(b) as team:
         user, bot = team.agents["user"], team.agents["bot"]
         assert bot.system_message == "Be brief." and bot.description == "A brief bot."
-        assert user.max_consecutive_auto_reply == 3
+        assert user.max_consecutive_auto_reply() == 3
         assert user._default_auto_reply == "go on"
 
 

@@ -18,7 +18,7 @@ def test_constructor_defaults_match_ag2():
     conv = ConversableAgent("c")
     assert conv.system_message == "You are a helpful AI Assistant."
     assert conv.human_input_mode == "TERMINATE"
-    assert conv.max_consecutive_auto_reply == 100
+    assert conv.max_consecutive_auto_reply() == 100
     assert conv.llm_config is False and conv.client is None
     assert conv.description == "You are a helpful AI Assistant."
 
