@@ -15,6 +15,7 @@ import streamlit as st
 
 from components.services import services
 from components.widgets import gallery_import, spec_actions, spec_editor
+from components.widgets.forms import alert
 from components.widgets.team_graph import team_graph
 from studio.errors import StudioError
 
@@ -39,7 +40,7 @@ def _browse() -> None:
                 st.text(card.description)
             st.markdown(f"**Try:** {card.task}" if card.task else "")
             if card.error:
-                st.error(card.error)
+                alert(card.error)
             else:
                 team_graph(card.bundle, key=f"gallery_graph:{card.team_name}", height=280)
             if card.stored_id is None:
@@ -65,7 +66,7 @@ def _import() -> None:
     pending: Any = gallery_import.pending_import()
     if pending is not None:
         if pending.error:
-            st.error(pending.error)
+            alert(pending.error)
         else:
             gallery_import.review(pending, store=store)
 
@@ -79,14 +80,15 @@ def _export() -> None:
         try:
             bundle = gallery_import.stored_bundle(chosen, store=store)
         except StudioError as e:
-            st.error(f"The team cannot be exported: {e}")
+            alert(f"The team cannot be exported: {e}")
         else:
             cols = st.columns(len(spec_actions.EXPORT_FORMATS))
             for col, label in zip(cols, spec_actions.EXPORT_FORMATS, strict=True):
                 try:
                     name, mime, body = spec_actions.export_text(bundle, label, store=store)
                 except StudioError as e:
-                    col.error(f"{label}: {e}")
+                    with col:
+                        alert(f"{label}: {e}")
                     continue
                 col.download_button(label, body, file_name=name, mime=mime, key=f"export:{label}", icon="⬇️")
             with st.expander("Preview (Parley YAML)"):

@@ -14,7 +14,7 @@ import streamlit as st
 import studio
 from components.services import services
 from components.widgets import settings_forms, spec_editor
-from components.widgets.forms import render_form
+from components.widgets.forms import alert, render_form
 from components.widgets.spec_actions import mask_url
 from studio.errors import StudioError
 from studio.spec import TeamLimits
@@ -49,7 +49,7 @@ with st.form("secret_form", clear_on_submit=True):
         try:
             info = set_secret(name.strip(), value, store=store)
         except StudioError as e:
-            st.error(str(e))
+            alert(e)
         else:
             spec_editor.flash(f"Stored the secret '{info.name}' ({info.masked}).")
             st.session_state["_secret_stored"] = True
@@ -72,7 +72,7 @@ if st.button("Save default model", key="save_default_model"):
     try:
         settings_forms.check_default_model(default_model)
     except StudioError as e:
-        st.error(str(e))
+        alert(e)
     else:
         set_setting("models.default", default_model, store=store)
         spec_editor.flash("Saved the default model endpoint.")
@@ -127,7 +127,7 @@ if st.button("Save limits", key="save_limits"):
     try:
         checked = TeamLimits.model_validate(limits.data).model_dump(mode="json")
     except ValueError as e:
-        st.error(f"The limits are not valid: {e}")
+        alert(f"The limits are not valid: {e}")
     else:
         set_setting("runs.human_input_timeout", float(timeout), store=store)
         set_setting("teams.default_limits", checked, store=store)

@@ -14,8 +14,9 @@ from typing import Any
 import streamlit as st
 
 from components.widgets import spec_actions, spec_editor
-from components.widgets.forms import issue_pairs
+from components.widgets.forms import alert, issue_pairs
 from components.widgets.kind_forms import unique_name
+from components.widgets.render import safe_label
 from components.widgets.team_graph import team_graph
 from studio.errors import StudioError
 from studio.spec import SpecValidationError, analyze_tool_source, spec_from_data, spec_to_data
@@ -77,7 +78,7 @@ def tool_panel(data: dict[str, Any], stored: Any, *, store: Any, key: str) -> No
     try:
         spec = spec_from_data("tool", stored.data, keep_approvals=True)
     except StudioError as e:
-        st.error(f"The stored tool does not validate: {e}")
+        alert(f"The stored tool does not validate: {e}")
         return
     if spec.kind == "python":
         _python_approval(spec, stored, store=store, key=key)
@@ -93,9 +94,9 @@ def _python_check(data: dict[str, Any], key: str) -> None:
         str(data.get("source") or ""), str(data.get("name") or ""), description=data.get("description") or None
     )
     for issue in info.errors:
-        st.error(str(issue))
+        alert(issue)
     for issue in info.warnings:
-        st.warning(str(issue))
+        alert(issue, "warning")
     if info.ok:
         st.success("The source is valid. JSON schema offered to the model:")
         st.json(info.schema)
@@ -114,7 +115,7 @@ def _python_approval(spec: Any, stored: Any, *, store: Any, key: str) -> None:
     st.code(spec.source, language="python", line_numbers=True)
     info = spec.analyze()
     for issue in info.warnings:
-        st.caption(f"⚠️ {issue}")
+        alert(issue, "warning")
     if st.button("Approve this source", key=f"{key}:approve", type="primary"):
         _save_approved(spec, stored, store=store)
 
@@ -150,14 +151,14 @@ def _mcp_panel(spec: Any, stored: Any, *, store: Any, key: str) -> None:
             with st.spinner("Starting the server…"):
                 tools = spec_actions.list_mcp_tools(spec, store=store)
         except StudioError as e:
-            st.error(str(e))
+            alert(e)
             return
         st.caption(f"The server offers {len(tools)} tool(s).")
         for info in tools:
             from studio.runtime.mcp import reveal
 
             with st.container(border=True):
-                st.markdown(f"**`{reveal(info.name)}`**")
+                st.markdown("**" + safe_label(reveal(info.name)) + "**")  # the server chose this name
                 st.text(reveal(info.description) or "(no description)")
                 for flag in spec_actions.tool_flags(info):
                     st.warning(f"Hidden character in this tool's text: {flag}", icon="🚩")
@@ -175,7 +176,7 @@ def team_panel(data: dict[str, Any], *, store: Any, key: str) -> None:
     if problems:
         with st.expander(f"⚠️ {len(problems)} problem(s) would stop a run", expanded=False):
             for problem in problems:
-                st.markdown(f"- {problem}")
+                alert(problem, "warning")
 
 
 # -- history, duplicate, delete ---------------------------------------------------------------------------------------
@@ -214,7 +215,7 @@ def duplicate_delete_panel(stored: Any, *, store: Any, kind: str, taken: set[str
                 spec_from_data(kind, data, keep_approvals=True)  # type: ignore[arg-type]
                 ref = duplicate_spec(stored.id, new_name, store=store)
             except StudioError as e:
-                st.error(str(e))
+                alert(e)
             else:
                 spec_editor.flash(f"Duplicated as '{new_name}'.")
                 _reload(ref.id, kind)
@@ -223,7 +224,7 @@ def duplicate_delete_panel(stored: Any, *, store: Any, kind: str, taken: set[str
             try:
                 delete_spec_checked(kind, stored.id, store=store)
             except StudioError as e:
-                st.error(f"Not deleted: {e}")
+                alert(f"Not deleted: {e}")
                 users = spec_users(kind, stored.name, store=store)
                 if users:
                     st.markdown("Used by:")

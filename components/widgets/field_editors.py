@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.widgets.forms import FieldSpec, render_form, yaml_box_text, yaml_box_value
+from components.widgets.forms import FieldSpec, alert, render_form, yaml_box_text, yaml_box_value
 
 KEY_SOURCES = ("Provider default", "Environment variable", "Stored secret")
 _UIDS = itertools.count(1)
@@ -159,7 +159,7 @@ def termination_editor() -> Callable[..., Any]:
             text = st.text_area("Termination (YAML)", value=yaml_box_text(current), key=f"{key}:yaml", height=160)
             value, problem = yaml_box_value(text, spec)
             if problem:
-                st.error(problem, icon="⚠️")
+                alert(problem, icon="⚠️")
             return value
         return _builder(flat, key)
 

@@ -274,9 +274,19 @@ def clean_number(value: Any, spec: FieldSpec) -> Any:
 # -- rendering --------------------------------------------------------------------------------------------------------
 
 
+def alert(
+    text: object, kind: Literal["error", "warning", "info", "success"] = "error", icon: str | None = None
+) -> None:
+    """Show a message that may quote untrusted text (a value from a file, a server's reply) through the shared safe
+    renderer: escaped Markdown, no images or foreign links, controls made visible, length capped."""
+    from components.widgets.render import safe_markdown
+
+    getattr(st, kind)(safe_markdown(str(text), max_chars=4000, max_lines=60), icon=icon)
+
+
 def show_issues(messages: Iterable[str]) -> None:
     for message in messages:
-        st.error(message, icon="⚠️")
+        alert(message, icon="⚠️")
 
 
 def _select_options(spec: FieldSpec, current: Any, options: Iterable[Any] | None) -> list[Any]:
@@ -387,7 +397,7 @@ def render_form(
             value, problem = _widget(spec, current, wkey, options.get(spec.path))
         if problem is not None:
             result.problems.append((spec.path, problem))
-            st.error(problem, icon="⚠️")
+            alert(problem, icon="⚠️")
         if spec.kind != "model":
             show_issues(_by_field.get(spec.path, []))
         result.data[spec.name] = value

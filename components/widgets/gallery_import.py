@@ -18,6 +18,7 @@ import streamlit as st
 
 from components import state
 from components.widgets import spec_actions, spec_editor
+from components.widgets.forms import alert
 from components.widgets.team_graph import team_graph
 from studio.errors import NotFoundError, StudioError
 
@@ -156,7 +157,7 @@ def review(pending: PendingImport, *, store: Any) -> None:
     st.success(f"Read a {fmt} team: **{team.get('name')}** — {len(data.get('agents') or [])} agent(s), "
                f"{len(data.get('models') or [])} model(s), {len(data.get('tools') or [])} tool(s).")  # fmt: skip
     for warning in pending.warnings:
-        st.warning(warning)
+        alert(warning, "warning")
     team_graph(data, key=f"import_graph:{pending.digest}", height=260)
     clashes = existing_names(data, store=store)
     if clashes:
@@ -180,7 +181,7 @@ def review(pending: PendingImport, *, store: Any) -> None:
                 approved_bundle(data, approve), store=store, note=f"imported ({pending.source_format})"
             )
         except StudioError as e:
-            st.error(f"Not saved: {e}")
+            alert(f"Not saved: {e}")
             return
         left = len(unapproved) - len(approve)
         note = f" {left} tool(s) left unapproved." if left else ""

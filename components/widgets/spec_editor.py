@@ -18,7 +18,7 @@ from typing import Any, Literal
 import streamlit as st
 import yaml
 
-from components.widgets.forms import FormResult
+from components.widgets.forms import FormResult, alert
 
 TextFormat = Literal["YAML", "JSON"]
 FormRenderer = Callable[[dict[str, Any], str, list[tuple[str, str]]], FormResult]
@@ -139,7 +139,7 @@ def spec_editor(editor_id: str, render: FormRenderer, *, height: int = 420) -> E
                 try:
                     parsed = from_text(st.session_state[text_key], fmt)
                 except Exception as e:  # noqa: BLE001 - a SpecError in words; shown, nothing applied
-                    st.error(f"The text cannot be applied: {e}")
+                    alert(f"The text cannot be applied: {e}")
                 else:
                     open_draft(editor_id, parsed)
                     st.rerun()

@@ -69,6 +69,16 @@ def test_a_validation_error_appears_right_under_the_bad_field_and_nothing_is_sav
     assert len(list_specs("agent", store=studio.store)) == before
 
 
+def test_an_error_quoting_a_hostile_value_is_rendered_inert(open_page, studio):
+    at = open_kind(open_page, "agent")
+    at.button(key="new:agent").click().run()
+    widget(at, "text_input", "name").set_value("![x](http://127.0.0.1:9/leak?k=1)").run()
+    at.button(key="save:agent").click().run()
+    [error] = [e for e in at.error if "must start with an ASCII letter" in e.value]
+    assert "image removed" in error.value  # the quoted value is shown through the safe renderer ...
+    assert "![" not in error.value and "leak" not in error.value  # ... so no image (nor its URL) reaches the page
+
+
 def test_the_yaml_view_follows_the_form_and_an_edited_yaml_is_what_gets_saved(open_page, studio):
     save_spec("model", "plain", {"name": "plain", "provider": "scripted", "replies": ["hi"]}, store=studio.store)
     at = open_kind(open_page, "model")
