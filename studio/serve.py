@@ -36,7 +36,8 @@ from studio.errors import ConfigurationError, StudioError
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-_PASSED_PARAMS = ("temperature", "max_tokens", "max_completion_tokens", "top_p", "stop", "seed", "tool_choice")
+_PASSED_PARAMS = ("temperature", "max_tokens", "max_completion_tokens", "top_p", "stop", "seed", "tool_choice",
+                  "response_format", "presence_penalty", "frequency_penalty")  # fmt: skip
 
 
 class HTTPFailure(Exception):
@@ -129,6 +130,10 @@ def text_of(content: Any) -> str:
     return ""
 
 
+class _ClientGone(Exception):
+    """Raised from the streaming callback to end a generation nobody is reading any more."""
+
+
 class ModelBackend:
     """Serves one `ModelClient` (the local llama.cpp model by default). Any requested model name is answered by it,
     as llama.cpp's own server does, so clients with a hard-coded model name work; `/v1/models` names the real one."""
@@ -172,23 +177,32 @@ class ModelBackend:
         chat_messages(body)  # a bad request fails before the 200 and the event stream start
         cid, model = f"chatcmpl-{uuid.uuid4().hex}", self.client.model
         pieces: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        gone = threading.Event()
+
+        def forward(text: str) -> None:
+            if gone.is_set():  # the client went away: stop generating (frees the model for the next request)
+                raise _ClientGone()
+            pieces.put(("text", text))
 
         def work() -> None:
             try:
-                pieces.put(("done", self._call(body, lambda text: pieces.put(("text", text)))))
+                pieces.put(("done", self._call(body, forward)))
             except BaseException as e:  # noqa: BLE001 - handed to the HTTP thread, which answers it
                 pieces.put(("error", e))
 
         threading.Thread(target=work, name="serve-model-call", daemon=True).start()
-        yield chunk_object(cid, model, {"role": "assistant", "content": ""})
-        while True:
-            kind, value = pieces.get()
-            if kind == "text":
-                yield chunk_object(cid, model, {"content": value})
-            elif kind == "error":
-                raise value
-            else:
-                break
+        try:
+            yield chunk_object(cid, model, {"role": "assistant", "content": ""})
+            while True:
+                kind, value = pieces.get()
+                if kind == "text":
+                    yield chunk_object(cid, model, {"content": value})
+                elif kind == "error":
+                    raise value
+                else:
+                    break
+        finally:
+            gone.set()
         calls = value.message.get("tool_calls") or []
         for index, call in enumerate(calls):
             yield chunk_object(cid, model, {"tool_calls": [{"index": index, **call}]})
