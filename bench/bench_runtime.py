@@ -82,12 +82,12 @@ def _post_floor(base_url: str, bodies: list[bytes]) -> float:
     url = urlparse(base_url)
     conn = http.client.HTTPConnection(url.hostname, url.port)
     headers = {"Content-Type": "application/json", "Authorization": "Bearer not-needed"}
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for body in bodies:
         conn.request("POST", url.path + "/chat/completions", body=body, headers=headers)
         resp = conn.getresponse()
         json.loads(resp.read())
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.process_time() - c
 
 
 def _sdk_floor(base_url: str, requests: list[list[dict]], model: str) -> float:
@@ -111,13 +111,13 @@ def w1http(n: int = 400) -> dict:
         a.initiate_chat(b, message="warm up", max_turns=5, silent=True)
         ca.requests.clear()
         cb.requests.clear()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         result = a.initiate_chat(b, message="start", max_turns=n // 2, silent=True)
-        ours = time.perf_counter() - t
+        ours, ours_cpu = time.perf_counter() - t, time.process_time() - c
         assert len(result.chat_history) == n
         requests = ca.requests + cb.requests
         bodies = [json.dumps({"model": "gpt-4o", "messages": m}).encode() for m in requests]
-        post = _post_floor(base_url, bodies)
+        post, post_cpu = _post_floor(base_url, bodies)
         sdk = _sdk_floor(base_url, requests, "gpt-4o")
     return {
         "workload": f"W1 two-agent via OpenAI protocol N={n}",
@@ -125,6 +125,7 @@ def w1http(n: int = 400) -> dict:
         "plain_post_us_per_message": post / n * 1e6,
         "sdk_create_us_per_message": sdk / n * 1e6,
         "ratio_vs_plain_post": ours / post,
+        "client_cpu_ratio_vs_plain_post": ours_cpu / post_cpu,
         "ratio_sdk_vs_plain_post": sdk / post,
         "bytes_per_request": sum(map(len, bodies)) / len(bodies),
         "rss_mib": rss_mib(),
@@ -172,18 +173,23 @@ def w2http(n: int = 1000) -> dict:
     with serve_in_subprocess(fast=True, reply="a point") as base_url:
         clients = [_Recorder(OpenAIClient("gpt-4o", base_url=base_url, api_key="not-needed")) for _ in range(4)]
         agents, GroupChat, GroupChatManager = _team(4, clients)
+        warm = GroupChat(agents=agents, messages=[], max_round=8, speaker_selection_method="round_robin")
+        agents[0].initiate_chat(GroupChatManager(warm, llm_config=False), message="warm up", silent=True)
+        for c in clients:
+            c.requests.clear()
         gc = GroupChat(agents=agents, messages=[], max_round=n, speaker_selection_method="round_robin")
-        t = time.perf_counter()
+        t, c0 = time.perf_counter(), time.process_time()
         agents[0].initiate_chat(GroupChatManager(gc, llm_config=False), message="debate", silent=True)
-        ours = time.perf_counter() - t
+        ours, ours_cpu = time.perf_counter() - t, time.process_time() - c0
         requests = [m for c in clients for m in c.requests]
         bodies = [json.dumps({"model": "gpt-4o", "messages": m}).encode() for m in requests]
-        post = _post_floor(base_url, bodies)
+        post, post_cpu = _post_floor(base_url, bodies)
     return {
         "workload": f"W2 round robin via OpenAI protocol N={n}",
         "us_per_message": ours / n * 1e6,
         "plain_post_us_per_message": post / n * 1e6,
         "ratio_vs_plain_post": ours / post,
+        "client_cpu_ratio_vs_plain_post": ours_cpu / post_cpu,
         "bytes_sent_per_message": sum(map(len, bodies)) / n,
         "rss_mib": rss_mib(),
     }
