@@ -90,7 +90,10 @@ def _export() -> None:
                     with col:
                         alert(f"{label}: {e}")
                     continue
-                col.download_button(label, body, file_name=name, mime=mime, key=f"export:{label}", icon="⬇️")
+                # No rerun on click: a rerun would replace the file the browser is fetching.
+                col.download_button(
+                    label, body, file_name=name, mime=mime, key=f"export:{label}", icon="⬇️", on_click="ignore"
+                )
             with st.expander("Preview (Parley YAML)"):
                 st.code(spec_actions.export_text(bundle, "Parley YAML")[2], language="yaml")
 
