@@ -35,7 +35,7 @@ from studio.store import (
     search_sessions,
 )
 
-PAGE = 200
+PAGE = 50
 LIVE_INTERVAL = 0.5
 TEAM_HANDOFF_KEY = "playground_team"  # set by the Gallery's "Open in playground"
 DETAIL_TYPES = ("model_call", "speaker_selected")
@@ -219,6 +219,10 @@ def _answer_box(run_id: str, prompt: str) -> None:
             _error(exc)
 
 
+def _show_more() -> None:
+    st.session_state["pg_limit"] = int(st.session_state["pg_limit"]) + PAGE
+
+
 def _timeline(run_id: str, earlier: list[Any], was_active: bool) -> None:
     events = [*earlier, *_events_of(run_id)]
     final = st.session_state["pg_events"][run_id]["final"]
@@ -226,9 +230,8 @@ def _timeline(run_id: str, earlier: list[Any], was_active: bool) -> None:
     items = [ev for ev in events if _shown(ev, details)]
     limit = int(st.session_state["pg_limit"])
     if len(items) > limit:
-        if st.button(f"Show {min(PAGE, len(items) - limit)} earlier of {len(items) - limit} hidden", key="pg_more"):
-            st.session_state["pg_limit"] = limit + PAGE
-            st.rerun(scope="fragment")
+        hidden = len(items) - limit
+        st.button(f"Show {min(PAGE, hidden)} earlier of {hidden} hidden", key="pg_more", on_click=_show_more)
         items = items[-limit:]
     render_events(items, key=f"pg-{run_id}", humans=human_sources(events))
     if not final:

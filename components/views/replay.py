@@ -4,7 +4,8 @@ Paging keeps a 10,000-event run as quick as a small one: events are fetched in p
 `load_events(after_seq=..., limit=...)` only as far as the current step needs (the run row's `event_count` sizes the
 slider), kept in `st.session_state`, and only the `WINDOW` events up to the current step are rendered. A filter by
 agent or event type needs the whole run, so it loads the remaining pages once. The model-call table and the speaker
-graph read just their event types (`load_events(types=...)`), cached per run and `last_seq`.
+graph read just their event types (`load_events(types=...)`), cached per run and `last_seq`, and only when their view
+is open.
 
 The step is an event index: First / Previous / Next / Last move it, the slider sets it; the inspector shows that
 event's raw JSON (strings capped and control characters made visible — a 10 MB message must not freeze the page; the
@@ -38,6 +39,7 @@ PAGE_SIZE = 1000
 WINDOW = 20
 INSPECT_CHARS = 5000
 RUN_LIST_LIMIT = 500
+VIEWS = ["Timeline", "Model calls", "Speakers", "Export"]
 TIME_RANGES: dict[str, float | None] = {
     "Any time": None,
     "Last hour": 3600.0,
@@ -296,14 +298,16 @@ if run is not None:
         events = _ensure(run, step)
         total = len(events) if _pages(run)["complete"] else max(total, len(events))
         step = min(step, max(len(events) - 1, 0))
-    timeline, costs, speakers, export = st.tabs(["Timeline", "Model calls", "Speakers", "Export"])
-    with timeline:
+    # One view at a time (not st.tabs, which would compute all four on every step): the costs and speakers views read
+    # every model call / message of the run, which a step through the timeline does not need.
+    view = st.radio("View", VIEWS, key="rp_view", horizontal=True, label_visibility="collapsed")
+    if view == "Timeline":
         _timeline_tab(run, events, step, human_sources(_pages(run)["events"]))
-    with costs:
+    elif view == "Model calls":
         _costs_tab(run)
-    with speakers:
+    elif view == "Speakers":
         _speakers_tab(run)
-    with export:
+    else:
         _export_tab(run)
     if run.status in ("queued", "running"):
         st.info(safe_markdown("This run is still in progress: rerun the page to see new events."))

@@ -362,20 +362,25 @@ def render_text(
     allow_hosts: Iterable[str] = (),
     max_chars: int = MAX_CHARS,
     max_lines: int = MAX_LINES,
+    prefix: str = "",
 ) -> None:
-    """Render untrusted text as safe Markdown. When it is cut, offer "Show more" (with a `key`) and a download."""
+    """Render untrusted text as safe Markdown. When it is cut, offer "Show more" (with a `key`) and a download.
+
+    `prefix` is Markdown of ours (already safe) shown first in the same element: one element per bubble, not two,
+    halves what the browser has to lay out for a long conversation.
+    """
     import streamlit as st
 
     limit_key = f"_render_limit_{key}" if key else None
     factor = int(st.session_state.get(limit_key, 1)) if limit_key else 1
     chars, lines = max_chars * factor, max_lines * factor
-    st.markdown(safe_markdown(text, allow_hosts=allow_hosts, max_chars=chars, max_lines=lines))
+    body = safe_markdown(text, allow_hosts=allow_hosts, max_chars=chars, max_lines=lines)
+    st.markdown(f"{prefix}\n\n{body}" if prefix else body)
     if not cap(text, chars, lines).truncated or key is None:
         return
     left, right = st.columns(2)
-    if factor < 16 and left.button("Show more", key=f"_more_{key}"):
-        st.session_state[limit_key] = factor * 4
-        st.rerun(scope="fragment") if _in_fragment() else st.rerun()
+    if factor < 16:
+        left.button("Show more", key=f"_more_{key}", on_click=_grow, args=(limit_key, factor * 4))
     right.download_button(
         "Download the full text", data=lambda: text, file_name=f"{key}.txt", mime="text/plain",
         key=f"_dl_{key}", on_click="ignore",
@@ -393,14 +398,10 @@ def render_code(text: str, *, language: str | None = None, max_lines: int = MAX_
         st.caption(_text(capped.marker))
 
 
-def _in_fragment() -> bool:
-    try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
+def _grow(limit_key: str, factor: int) -> None:
+    import streamlit as st
 
-        ctx = get_script_run_ctx()
-        return bool(ctx and ctx.current_fragment_id)
-    except Exception:  # noqa: BLE001 - outside a script run there is no fragment
-        return False
+    st.session_state[limit_key] = factor
 
 
 __all__ = [

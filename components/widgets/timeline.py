@@ -89,8 +89,7 @@ def _message(ev: Any, key: str, humans: set[str], speakers: set[str] | None) -> 
         # In a group chat every message goes to the manager: name the target only when it is a speaker itself.
         shown = ev.target and (speakers is None or ev.target in speakers)
         target = f" → {safe_label(ev.target, 60)}" if shown else ""
-        st.markdown(f"{_name(ev.source)}{target}")
-        render_text(ev.content or "", key=key)
+        render_text(ev.content or "", key=key, prefix=f"{_name(ev.source)}{target}")
 
 
 def _tool_call(ev: Any) -> None:
@@ -149,8 +148,7 @@ def render_event(ev: Any, *, key: str, humans: set[str] | None = None, speakers:
         _message(ev, key, humans, speakers)
     elif kind == "human_input":
         with st.chat_message(ev.source or "human", avatar=HUMAN_AVATAR):
-            st.markdown(f"{_name(ev.source)} *(human)*")
-            render_text(ev.content or "(empty: skipped)", key=key)
+            render_text(ev.content or "(empty: skipped)", key=key, prefix=f"{_name(ev.source)} *(human)*")
     elif kind == "tool_call":
         _tool_call(ev)
     elif kind == "tool_result":
@@ -190,8 +188,7 @@ def render_events(
     if show_streams and not chunks_as_events:
         for mid, (source, text) in in_flight(events).items():
             with st.chat_message(source or "agent", avatar=agent_colour(source)[1]):
-                st.markdown(f"{_name(source)} *typing…*")
-                render_text(text + " ▌", key=f"{key}-stream-{mid}")
+                render_text(text + " ▌", key=f"{key}-stream-{mid}", prefix=f"{_name(source)} *typing…*")
 
 
 def event_summary(ev: Any, width: int = 90) -> str:

@@ -40,6 +40,11 @@ def bubbles(at) -> list[str]:
     return [m.name for m in at.chat_message]
 
 
+def said(at) -> list[str]:
+    """What each bubble says (its Markdown after the agent's name line)."""
+    return [m.markdown[0].value.split("\n\n", 1)[-1] for m in at.chat_message]
+
+
 def test_a_new_visitor_picks_a_team_types_a_task_and_sees_the_run_in_bubbles(open_page, studio):
     at = open_page("playground")
     assert "New conversation" in [h.value for h in at.subheader]
@@ -48,7 +53,7 @@ def test_a_new_visitor_picks_a_team_types_a_task_and_sees_the_run_in_bubbles(ope
     assert studio.runs.wait(run_id, timeout=30).status == "completed"
     at.run()
     assert bubbles(at) == ["moderator", "bull", "bear", "synthesis", "bull", "bear", "synthesis"]
-    assert "Should we invest in NovaCell?" in [m.value for m in at.markdown]
+    assert said(at)[0] == "Should we invest in NovaCell?"
     assert any("run completed" in s.value for s in at.success)
     # the sidebar lists the new session, named after the task, as the current one
     current = [b for b in at.sidebar.button if b.key == f"pg_s_{at.session_state['session_id']}"]
@@ -86,7 +91,7 @@ def test_the_human_answers_in_the_input_box_when_asked(open_page, studio):
     done = studio.runs.wait(run_id, timeout=30)
     assert done.status == "completed"
     at.run()
-    texts = [m.value for m in at.markdown]
+    texts = said(at)
     assert "Focus on the returns" in texts
     assert any("Recommendation: pause the headphones promotion" in t for t in texts)
     inputs = [e for e in load_events(run_id, store=studio.store) if e.type == "human_input"]
@@ -122,10 +127,12 @@ def test_a_follow_up_task_continues_the_session(open_page, studio):
     at.run()
     runs = list_runs(session_id=session_id, store=studio.store, limit=None)
     assert {r.id for r in runs} == {first, second}
-    texts = [m.value for m in at.markdown]
+    texts = said(at)
     assert "Round one" in texts and "Round two, please" in texts  # both runs, one conversation
-    said = [e for r in (first, second) for e in load_events(r, store=studio.store) if e.type == "message" and e.content]
-    assert bubbles(at) == [e.source for e in said]
+    spoken = [
+        e for r in (first, second) for e in load_events(r, store=studio.store) if e.type == "message" and e.content
+    ]
+    assert bubbles(at) == [e.source for e in spoken]
 
 
 def test_coming_back_in_a_new_browser_session_shows_the_latest_session(open_page, studio):
@@ -135,7 +142,7 @@ def test_coming_back_in_a_new_browser_session_shows_the_latest_session(open_page
     studio.runs.wait(run_id, timeout=30)
     again = open_page("playground")
     assert again.session_state["session_id"] == at.session_state["session_id"]
-    assert "Left running while I closed the tab" in [m.value for m in again.markdown]
+    assert said(again)[0] == "Left running while I closed the tab"
     assert len(bubbles(again)) == 7
     # and the address names the session, so a reload finds it too
     assert again.query_params["session"] in (at.session_state["session_id"], [at.session_state["session_id"]])
@@ -187,3 +194,33 @@ def test_an_empty_task_is_refused_on_the_page(open_page, studio):
 def test_the_gallery_hand_off_preselects_the_team(open_page, studio):
     at = open_page("playground", playground_team=ANALYST)
     assert at.selectbox(key="pg_team").value == ANALYST
+
+
+def test_a_long_conversation_shows_its_last_page_and_earlier_ones_on_demand(open_page, studio):
+    from studio.events import Message, RunFinished, RunStarted
+    from studio.store import append_events, create_run, create_session, finish_run, start_run
+
+    store = studio.store
+    session = create_session("A long chat", store=store)
+    run = create_run(None, "Talk a lot", store=store, snapshot=None, session_id=session.id, team_name="long")
+    start_run(run.id, store=store)
+    events = [
+        RunStarted(task="Talk a lot"),
+        *(Message(source=f"agent{i % 3}", content=f"line {i}") for i in range(120)),
+    ]
+    events.append(RunFinished(status="completed", stop_reason="done"))
+    for seq, ev in enumerate(events, 1):
+        ev.seq = seq
+    append_events(run.id, events, store=store)
+    finish_run(run.id, "completed", stop_reason="done", store=store)
+
+    at = open_page("playground")
+    assert at.session_state["session_id"] == session.id
+    assert said(at)[-1] == "line 119" and len(bubbles(at)) == 49  # 50 items: the last 49 messages and the end
+    more = at.button(key="pg_more")
+    assert more.label == "Show 50 earlier of 72 hidden"
+    more.click().run()
+    assert len(bubbles(at)) == 99
+    at.button(key="pg_more").click().run()
+    assert said(at)[0] == "line 0" and len(bubbles(at)) == 120
+    assert not [b for b in at.button if b.key == "pg_more"]

@@ -86,8 +86,8 @@ def test_messages_are_bubbles_with_a_stable_colour_per_agent_and_humans_as_users
     assert bubbles == [("user", "user"), ("user", "user"), ("planner", agent_colour("planner")[1])]
     texts = [m.value for m in at.markdown]
     colour = agent_colour("planner")[0]
-    assert f":{colour}[**planner**] → user" in texts
-    assert "Go in **May**. \\[image removed: `127.0.0.1:1`\\]" in texts
+    # one Markdown element per bubble: the coloured name line, then the safe body
+    assert f":{colour}[**planner**] → user\n\nGo in **May**. \\[image removed: `127.0.0.1:1`\\]" in texts
 
 
 def test_tools_and_code_are_expandable_cards():
@@ -123,13 +123,13 @@ def test_streamed_chunks_show_as_one_typing_bubble_until_the_message_lands():
     assert in_flight(chunks) == {"m1": ("poet", "Autumn moonlight")}
     at = run_timeline(chunks)
     assert [m.name for m in at.chat_message] == ["user", "poet"]
-    assert "Autumn moonlight ▌" in [m.value for m in at.markdown]
+    assert any(m.value.endswith("\n\nAutumn moonlight ▌") for m in at.markdown)
 
     landed = numbered([*chunks, ModelCall(source="poet"), Message(source="poet", content="Autumn moonlight—")])
     assert in_flight(landed) == {}
     at = run_timeline(landed)
     assert [m.name for m in at.chat_message] == ["user", "poet"]
-    assert "Autumn moonlight ▌" not in [m.value for m in at.markdown]
+    assert not any("▌" in m.value for m in at.markdown)
     # replay can show every chunk as its own line
     at = run_timeline(landed, chunks_as_events=True)
     assert sum("streamed" in c.value for c in at.caption) == 2
