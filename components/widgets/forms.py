@@ -25,6 +25,21 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from components.widgets.form_issues import assign_issues, belongs, issue_pairs, owner_of
+
+__all__ = [
+    "FieldSpec",
+    "FormResult",
+    "alert",
+    "assign_issues",
+    "describe_field",
+    "describe_fields",
+    "field_paths",
+    "issue_pairs",
+    "owner_of",
+    "render_form",
+]
+
 WidgetKind = Literal["select", "checkbox", "int", "float", "text", "textarea", "model", "lines", "yaml", "const"]
 # Browsers hold numbers as doubles: Streamlit refuses number-input bounds beyond 2**53 - 1.
 _JS_MAX = 2**53 - 1
@@ -175,49 +190,6 @@ def field_paths(model: type[BaseModel], prefix: str = "", exclude: Iterable[str]
         if spec.model is not None:
             out.extend(field_paths(spec.model, spec.path))
     return out
-
-
-# -- issues (pure) ----------------------------------------------------------------------------------------------------
-
-
-def _belongs(issue_path: str, field_path: str) -> bool:
-    return issue_path == field_path or issue_path.startswith((field_path + ".", field_path + "["))
-
-
-def owner_of(issue_path: str, paths: Iterable[str]) -> str | None:
-    """The deepest field path that `issue_path` falls under (None: no field shows it)."""
-    best: str | None = None
-    for path in paths:
-        if _belongs(issue_path, path) and (best is None or len(path) > len(best)):
-            best = path
-    return best
-
-
-def assign_issues(issues: Iterable[Any], paths: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]:
-    """Split issues (objects with `path` and `message`, or (path, message) pairs) by the field that shows them.
-
-    Returns ({field path: [message, ...]}, [messages no field claims, prefixed with their path]).
-    """
-    known = list(paths)
-    by_field: dict[str, list[str]] = {}
-    orphans: list[str] = []
-    for issue in issues:
-        path, message = issue if isinstance(issue, tuple) else (issue.path, str(issue.message))
-        owner = owner_of(path, known)
-        if owner is None:
-            orphans.append(f"{path}: {message}" if path else message)
-        else:
-            text = message if path == owner else f"{path}: {message}"
-            by_field.setdefault(owner, []).append(text)
-    return by_field, orphans
-
-
-def issue_pairs(error: Any) -> list[tuple[str, str]]:
-    """(path, message) pairs of a `SpecValidationError` (or any error: one pair at its `path`, or the root)."""
-    issues = getattr(error, "issues", None)
-    if issues:
-        return [(i.path, str(i).removeprefix(f"{i.path}: ") if i.path else str(i)) for i in issues]
-    return [(str(getattr(error, "path", "") or ""), str(error))]
 
 
 # -- values (pure) ----------------------------------------------------------------------------------------------------
@@ -414,7 +386,7 @@ def _nested(
     by_field: dict[str, list[str]],
 ) -> tuple[Any, list[tuple[str, str]]]:
     assert spec.model is not None
-    has_issue = any(_belongs(p, spec.path) for p in by_field)
+    has_issue = any(belongs(p, spec.path) for p in by_field)
     with st.expander(spec.label, expanded=has_issue):
         if spec.help:
             st.caption(spec.help)
