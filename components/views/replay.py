@@ -7,9 +7,9 @@ agent or event type needs the whole run, so it loads the remaining pages once. T
 graph read just their event types (`load_events(types=...)`), cached per run and `last_seq`, and only when their view
 is open.
 
-The step is an event index: First / Previous / Next / Last move it, the slider sets it; the inspector shows that
-event's raw JSON (strings capped and control characters made visible — a 10 MB message must not freeze the page; the
-download has it whole). Exports are built only when downloaded (deferred `st.download_button` data).
+The step is an event's position (1…n in the filtered list): First / Previous / Next / Last move it, the slider sets
+it; the inspector shows that event's raw JSON (strings capped and control characters made visible — a 10 MB message
+must not freeze the page; the download has it whole). Exports are built only when downloaded (deferred `st.download_button` data).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def _pick_run() -> Any | None:
     run_id = st.selectbox("Run", list(by_id), key="rp_run", format_func=lambda rid: _run_label(by_id[rid]))
     if state.get("replay_run_id") != run_id:
         state.put("replay_run_id", run_id)
-        st.session_state["rp_step"] = 0
+        st.session_state["rp_step"] = 1
     st.query_params["run"] = run_id
     return get_run(run_id, store=store, with_snapshot=True)
 
@@ -147,27 +147,25 @@ def _header(run: Any) -> None:
 # -- stepping ------------------------------------------------------------------------------------------------------
 
 
-def _move(to: str, last: int) -> None:
-    step = int(st.session_state.get("rp_step", 0))
-    targets = {"first": 0, "prev": step - 1, "next": step + 1, "last": last}
-    st.session_state["rp_step"] = max(0, min(targets[to], last))
+def _move(to: str, total: int) -> None:
+    step = int(st.session_state.get("rp_step", 1))
+    targets = {"first": 1, "prev": step - 1, "next": step + 1, "last": total}
+    st.session_state["rp_step"] = max(1, min(targets[to], max(total, 1)))
 
 
 def _controls(total: int) -> int:
-    last = max(total - 1, 0)
-    step = max(0, min(int(st.session_state.get("rp_step", 0)), last))
+    """First / Previous / Next / Last and a slider over steps 1…total; returns the 0-based event index."""
+    step = max(1, min(int(st.session_state.get("rp_step", 1)), max(total, 1)))
     st.session_state["rp_step"] = step
-    cols = st.columns([1, 1, 1, 1, 6])
-    for col, (label, to, icon) in zip(
-        cols,
-        [("First", "first", "⏮️"), ("Previous", "prev", "◀️"), ("Next", "next", "▶️"), ("Last", "last", "⏭️")],
-        strict=False,
+    cols = st.columns([1.2, 1.4, 1.2, 1.2, 5])
+    for col, (label, to) in zip(
+        cols, [("First", "first"), ("Previous", "prev"), ("Next", "next"), ("Last", "last")], strict=False
     ):
-        col.button(label, key=f"rp_{to}", icon=icon, on_click=_move, args=(to, last), width="stretch")
+        col.button(label, key=f"rp_{to}", on_click=_move, args=(to, total), width="stretch")
     if total > 1:
-        cols[4].slider("Step", 0, last, key="rp_step", label_visibility="collapsed")
-    cols[4].caption(f"Step {step + 1:,} of {total:,}")
-    return int(st.session_state["rp_step"])
+        cols[4].slider("Step", 1, total, key="rp_step", label_visibility="collapsed")
+    cols[4].caption(f"Step {int(st.session_state['rp_step']):,} of {total:,}")
+    return int(st.session_state["rp_step"]) - 1
 
 
 def _filters(run: Any, loaded: list[Any]) -> tuple[list[str], list[str]]:

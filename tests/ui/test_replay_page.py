@@ -43,23 +43,25 @@ def test_the_controls_and_the_slider_move_the_step(open_page, studio, debate):
     assert step_caption(at) == f"Step 1 of {total}"
     at.button(key="rp_next").click().run()
     at.button(key="rp_next").click().run()
-    assert at.slider(key="rp_step").value == 2
+    assert at.slider(key="rp_step").value == 3
     at.button(key="rp_prev").click().run()
-    assert at.slider(key="rp_step").value == 1
+    assert at.slider(key="rp_step").value == 2
     at.button(key="rp_last").click().run()
     assert step_caption(at) == f"Step {total} of {total}"
     assert any("run completed" in s.value for s in at.success)
     at.button(key="rp_next").click().run()  # past the end stays at the end
-    assert at.slider(key="rp_step").value == total - 1
-    at.slider(key="rp_step").set_value(5).run()
+    assert at.slider(key="rp_step").value == total
+    at.slider(key="rp_step").set_value(6).run()
     assert step_caption(at) == f"Step 6 of {total}"
     at.button(key="rp_first").click().run()
-    assert at.slider(key="rp_step").value == 0
+    assert at.slider(key="rp_step").value == 1
+    at.button(key="rp_prev").click().run()  # before the start stays at the start
+    assert step_caption(at) == f"Step 1 of {total}"
 
 
 def test_the_inspector_shows_the_raw_event_json_of_the_step(open_page, studio, debate):
     at = open_page("replay")
-    at.slider(key="rp_step").set_value(3).run()
+    at.slider(key="rp_step").set_value(4).run()
     events = load_events(debate, store=studio.store)
     shown = json.loads(at.json[0].value)
     assert shown == events[3].to_dict()
@@ -166,9 +168,9 @@ def test_a_ten_thousand_event_run_loads_one_page_and_renders_one_window(open_pag
     at = open_page("replay")
     pages = at.session_state["rp_pages"][run_id]
     assert len(pages["events"]) == 1000 and pages["complete"] is False
-    assert at.slider(key="rp_step").max == 9_999
+    assert at.slider(key="rp_step").max == 10_000
     assert step_caption(at) == "Step 1 of 10,000"
-    at.slider(key="rp_step").set_value(5_000).run()
+    at.slider(key="rp_step").set_value(5_001).run()
     pages = at.session_state["rp_pages"][run_id]
     assert len(pages["events"]) == 6000  # only as far as the step needs
     assert len(at.chat_message) <= 20
