@@ -156,6 +156,11 @@ def test_t45_leaving_the_page_and_closing_the_tab_do_not_stop_a_run(page, studio
 
 def test_replay_steps_through_a_run_and_exports_it(page, studio, artifacts_dir: Path):
     url, store = studio
+    if not any(
+        r.team_name == DEBATE for r in list_runs(store=store, limit=50)
+    ):  # this test alone, or on another worker
+        new_run(page, url, DEBATE, "Should we invest in NovaCell?")
+        page.get_by_text("run completed").first.wait_for(timeout=60_000)
     run = latest_run(store, DEBATE)
     events = load_events(run.id, store=store)
     page.goto(f"{url}/replay?run={run.id}")
