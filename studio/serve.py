@@ -350,6 +350,13 @@ class _HTTPServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__(address, handler)
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        # Headers and body go out as separate writes; with Nagle's algorithm the body then waits for the client's
+        # delayed ACK, adding 40 ms to every response (measured: 44-48 ms per call, 1 ms with this).
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, addr
+
 
 class ServedEndpoint:
     """An OpenAI-compatible server. `start()` binds and serves in a thread; `wait()` blocks until `stop()`."""
