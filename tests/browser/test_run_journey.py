@@ -172,6 +172,8 @@ def test_replay_steps_through_a_run_and_exports_it(page, studio, artifacts_dir: 
     page.get_by_text(f"Step 3 of {len(events)}", exact=True).wait_for()
     page.get_by_role("button", name="Last").click()
     page.get_by_text(f"Step {len(events)} of {len(events)}", exact=True).wait_for()
+    # the window around the last step is drawn after the step label: wait for it rather than count at once
+    page.get_by_text("run completed").first.wait_for(timeout=30_000)
     assert page.get_by_text("run completed").count() >= 1
     inspector = page.locator('[data-testid="stJson"]').first
     expect(inspector).to_contain_text("run_finished")
