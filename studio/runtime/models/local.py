@@ -21,6 +21,7 @@ model this small answers `auto` in text. Cost is 0 and known.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import os
@@ -115,9 +116,22 @@ def load_model(path: Path, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = N
     with _models_lock:
         loaded = _models.get(key)
         if loaded is None:
+            if not _models:
+                atexit.register(close_models)
             loaded = _load(path, n_ctx, n_threads)
             _models[key] = loaded
         return loaded
+
+
+def close_models() -> None:
+    """Free every loaded model. Runs at exit: freed later, at interpreter teardown, llama.cpp's finalizers find its
+    ctypes bindings already gone and print a TypeError traceback."""
+    with _models_lock:
+        models = list(_models.values())
+        _models.clear()
+    for loaded in models:
+        with loaded.lock:
+            loaded.llama.close()
 
 
 def _load(path: Path, n_ctx: int, n_threads: int | None) -> LoadedModel:
