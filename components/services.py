@@ -22,11 +22,10 @@ class Services:
 
 
 def _boot() -> Services:
-    from studio.catalog import load_gallery
-
-    from studio.runs import RunManager
+    from studio import catalog, runs
     from studio.store import get_setting, open_store
 
+    load_gallery, RunManager = catalog.load_gallery, runs.RunManager
     store = open_store(os.environ.get("STUDIO_DATABASE_URL") or None)
     try:
         from studio.runtime.code import cleanup_orphans  # type: ignore[attr-defined]
