@@ -293,29 +293,37 @@ class RepliesMixin:
             def on_chunk(text: str) -> None:
                 bus.emit(StreamChunk(source=name, content=text, message_id=message_id))
 
-        started = time.perf_counter()
-        with span("model_call", agent=self.name, model=getattr(client, "model", "")) as sp:
-            response = client.create(request, tools=tools, on_chunk=on_chunk, **params)
-            usage = response.usage
-            if sp is not None:
-                sp.set_attribute("gen_ai.usage.input_tokens", usage.prompt_tokens)
-                sp.set_attribute("gen_ai.usage.output_tokens", usage.completion_tokens)
-                sp.set_attribute("cost", response.cost)
-        if bus is not None:
-            bus.emit(
-                ModelCall(
-                    source=self.name,
-                    model=response.model,
-                    prompt_tokens=usage.prompt_tokens,
-                    completion_tokens=usage.completion_tokens,
-                    total_tokens=usage.total_tokens,
-                    cost=response.cost,
-                    cost_known=response.cost_known,
-                    latency_ms=response.latency_ms or (time.perf_counter() - started) * 1000.0,
-                    purpose=purpose,
-                )
-            )
+        response = call_model(
+            client, request, source=self.name, purpose=purpose, tools=tools, on_chunk=on_chunk, **params
+        )
         return _extract(response.message)
+
+
+def call_model(client: Any, request: list[dict[str, Any]], *, source: str, purpose: str, **kwargs: Any) -> Any:
+    """One traced model call that emits its `model_call` event (tokens, cost, latency) on the current bus."""
+    started = time.perf_counter()
+    with span("model_call", agent=source, model=getattr(client, "model", ""), purpose=purpose) as sp:
+        response = client.create(request, **kwargs)
+        usage = response.usage
+        sp.set_attribute("gen_ai.usage.input_tokens", usage.prompt_tokens)
+        sp.set_attribute("gen_ai.usage.output_tokens", usage.completion_tokens)
+        sp.set_attribute("cost", response.cost)
+    bus = current_bus()
+    if bus is not None:
+        bus.emit(
+            ModelCall(
+                source=source,
+                model=response.model,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                total_tokens=usage.total_tokens,
+                cost=response.cost,
+                cost_known=response.cost_known,
+                latency_ms=response.latency_ms or (time.perf_counter() - started) * 1000.0,
+                purpose=purpose,
+            )
+        )
+    return response
 
 
 def _extract(message: dict[str, Any]) -> Any:

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from typing import TYPE_CHECKING, Any
 
-from studio.events import ModelCall, current_bus
 from studio.runtime.messages import WireView, content_str
-from studio.runtime.tracing import span
 
 if TYPE_CHECKING:
     from studio.runtime.agent import Agent
@@ -110,25 +107,9 @@ class Selector:
 
 
 def _ask(client: Any, request: list[dict[str, Any]], manager: Any) -> str:
-    started = time.perf_counter()
-    with span("model_call", agent=manager.name, purpose="speaker_selection"):
-        response = client.create(request)
-    bus = current_bus()
-    if bus is not None:
-        usage = response.usage
-        bus.emit(
-            ModelCall(
-                source=manager.name,
-                model=response.model,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                total_tokens=usage.total_tokens,
-                cost=response.cost,
-                cost_known=response.cost_known,
-                latency_ms=response.latency_ms or (time.perf_counter() - started) * 1000.0,
-                purpose="speaker_selection",
-            )
-        )
+    from studio.runtime.replies import call_model
+
+    response = call_model(client, request, source=manager.name, purpose="speaker_selection")
     return content_str(response.message.get("content")).strip()
 
 
