@@ -100,7 +100,9 @@ def test_the_human_answers_and_the_timeline_follows_without_a_reload(page, studi
     new_run(page, url, ANALYST, "Analyse our Q3 sales.")
     answer = page.get_by_label("Your answer")
     answer.wait_for(timeout=30_000)  # the run asked: the fragment polled the request in
-    assert page.get_by_text("should I focus on the revenue growth or on the rise in returns?").count() == 1
+    question = page.get_by_text("should I focus on the revenue growth or on the rise in returns?")
+    question.first.wait_for(timeout=30_000)  # the bubble and the answer box may arrive on different ticks
+    assert question.count() == 1
     answer.fill("Focus on the returns")
     page.get_by_role("button", name="Send").click()
     page.get_by_text("run completed").first.wait_for(timeout=30_000)  # new events arrived by polling alone
