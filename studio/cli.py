@@ -20,12 +20,10 @@ then run in the sandbox). The gallery's own files keep their approvals.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import queue
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -34,12 +32,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from studio import cli_ui
 from studio.errors import NotFoundError, StudioError
 
 EXIT_STATUS = {"completed": 0, "failed": 1, "interrupted": 1, "cancelled": 130}
 LIST_KINDS = ("teams", "agents", "models", "tools", "runs", "sessions")
 EXPORT_FORMATS = ("parley", "parley-yaml", "autogen-studio", "python")
-LOOPBACK_NAMES = ("localhost",)
 
 
 # -- plumbing --------------------------------------------------------------------------------------------------------
@@ -376,71 +374,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- ui / version ----------------------------------------------------------------------------------------------------
-
-
-def is_loopback(address: str) -> bool:
-    if address in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
-def _app_path() -> Path:
-    import importlib.util
-
-    import studio
-
-    candidates: list[Path] = []
-    spec = importlib.util.find_spec("components")
-    if spec is not None:
-        if spec.origin:
-            candidates.append(Path(spec.origin).parent)
-        candidates += [Path(p) for p in spec.submodule_search_locations or []]
-    candidates.append(Path(studio.__file__).resolve().parents[1] / "components")  # a source checkout
-    for directory in candidates:
-        if (directory / "app.py").is_file():
-            return directory / "app.py"
-    raise NotFoundError("The studio's UI (components/app.py) is not installed; reinstall parley-studio.")
-
-
-def cmd_ui(args: argparse.Namespace) -> int:
-    if not is_loopback(args.address) and not os.environ.get("STUDIO_ACCESS_TOKEN"):
-        print(
-            f"error: refusing to serve the studio on {args.address!r} without authentication (SECURITY T50): anyone "
-            "who can reach that address could run code and read your conversations. Set STUDIO_ACCESS_TOKEN to a "
-            "long random value (every browser must then present it), or serve on 127.0.0.1.",
-            file=sys.stderr,
-        )
-        return 1
-    app = _app_path()
-    env = dict(os.environ)
-    if args.home:
-        env["STUDIO_HOME"] = str(Path(args.home).expanduser().absolute())
-    command = [sys.executable, "-m", "streamlit", "run", str(app)]
-    command += ["--server.address", args.address, "--server.port", str(args.port)]
-    # The shipped config (allowedHosts, XSRF, toolbar...) is components/.streamlit/config.toml, read from the cwd.
-    process = subprocess.Popen(command, cwd=app.parent, env=env)
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        return 130
-
-
-def cmd_version(args: argparse.Namespace) -> int:
-    import studio
-
-    print(f"parley-studio {studio.__version__}")
-    return 0
-
-
 # -- entry point -----------------------------------------------------------------------------------------------------
 
 
@@ -484,14 +417,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ui", parents=[common], help="start the studio in the browser")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1")
-    p.set_defaults(handler=cmd_ui)
+    p.set_defaults(handler=cli_ui.cmd_ui)
 
     from studio.cli_serve import add_serve_commands  # `serve-model` and `serve`: the OpenAI-compatible endpoints
 
     add_serve_commands(sub, common)
 
     p = sub.add_parser("version", help="print the version")
-    p.set_defaults(handler=cmd_version, home=None)
+    p.set_defaults(handler=cli_ui.cmd_version, home=None)
     return parser
 
 
