@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,8 +50,8 @@ def env_only_resolver(ref: SecretRef) -> str:
 
 
 def key_reference(model: ModelSpec, path: str) -> SecretRef | None:
-    """Where the model's key comes from, None when it sends none (scripted, or a keyless local server)."""
-    if model.provider == "scripted":
+    """Where the model's key comes from, None when it sends none (scripted, local, or a keyless local server)."""
+    if model.provider in ("scripted", "local"):
         return None
     if model.api_key is not None:
         return model.api_key
@@ -102,7 +103,13 @@ def llm_entry(model: ModelSpec, api_key: str | None) -> dict[str, Any]:
             "stream": params.stream,
         }
     entry: dict[str, Any] = {"model": model.model, "api_key": api_key, "timeout": params.timeout}
-    if model.provider == "azure":
+    if model.provider == "local":
+        entry = {"api_type": "local", "model": model.model}  # in-process: no key, no endpoint, no request timeout
+        if model.model_path is not None:
+            entry["model_path"] = str(Path(model.model_path).expanduser())
+        if model.n_ctx is not None:
+            entry["n_ctx"] = model.n_ctx
+    elif model.provider == "azure":
         entry.update(
             api_type="azure",
             azure_endpoint=model.base_url,

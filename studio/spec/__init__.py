@@ -23,7 +23,15 @@ from studio.spec.io import (
     spec_to_data,
 )
 from studio.spec.migrations import MIGRATIONS, Migration, migrate_bundle, migrate_spec
-from studio.spec.model import PRESET_BASE_URLS, ModelInfo, ModelParams, ModelSpec, ScriptedToolCall
+from studio.spec.model import (
+    LOCAL_MODEL_NAME,
+    LOCAL_SERVE_BASE_URL,
+    PRESET_BASE_URLS,
+    ModelInfo,
+    ModelParams,
+    ModelSpec,
+    ScriptedToolCall,
+)
 from studio.spec.python_export import export_python
 from studio.spec.team import DEFAULT_SELECTOR_PROMPT, TeamLimits, TeamSpec
 from studio.spec.termination import (
@@ -50,6 +58,8 @@ __all__ = [
     "DEFAULT_SELECTOR_PROMPT",
     "MAX_SOURCE_BYTES",
     "MIGRATIONS",
+    "LOCAL_MODEL_NAME",
+    "LOCAL_SERVE_BASE_URL",
     "PRESET_BASE_URLS",
     "AgentKind",
     "AgentSpec",

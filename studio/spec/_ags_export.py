@@ -4,7 +4,8 @@ Each agent's tools go into one `StaticWorkbench` object (component_version 1); a
 server gets an `McpWorkbench` instead. No key is ever written: AGS reads `OPENAI_API_KEY` (or the Azure variable) from
 its environment, and MCP env/header references are written as `${NAME}` placeholders the user fills in. The task
 sender the importer adds (a silent user proxy) is left out again, since AGS provides its own `user`. What AGS cannot
-express (random, manual or graph speaker selection) is a `SpecError` naming the field, never a silent change.
+express (random, manual or graph speaker selection) is a `SpecError` naming the field, never a silent change. A
+`local` model (a GGUF file run in-process) becomes an OpenAI client pointed at `studio serve-model`'s default address.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from studio.errors import SpecError
 from studio.spec._ags_import import AGS_SELECTOR_PROMPT
 from studio.spec.agent import AgentSpec
 from studio.spec.bundle import Bundle
-from studio.spec.model import ModelInfo, ModelSpec, ScriptedToolCall
+from studio.spec.model import LOCAL_SERVE_BASE_URL, ModelInfo, ModelSpec, ScriptedToolCall
 from studio.spec.team import DEFAULT_SELECTOR_PROMPT
 from studio.spec.termination import AndTermination, AnyTermination, OrTermination
 from studio.spec.tool import AnyToolSpec, BuiltinToolSpec, McpToolSpec, PythonToolSpec
@@ -250,7 +251,13 @@ def _model(model: ModelSpec) -> dict[str, Any]:
             {"chat_completions": [_scripted(r, i) for i, r in enumerate(model.replies)]},
         )
     config: dict[str, Any] = {"model": model.model}
-    if model.provider == "azure":
+    info = model.model_info
+    if model.provider == "local":
+        # AGS cannot run a GGUF file: the model is reached through `studio serve-model` on its default address.
+        config["base_url"] = LOCAL_SERVE_BASE_URL
+        provider = "autogen_ext.models.openai.OpenAIChatCompletionClient"
+        info = info or ModelInfo(function_calling=False)
+    elif model.provider == "azure":
         config.update(azure_endpoint=model.base_url, api_version=model.api_version)
         if model.azure_deployment is not None:
             config["azure_deployment"] = model.azure_deployment
@@ -260,7 +267,6 @@ def _model(model: ModelSpec) -> dict[str, Any]:
             config["base_url"] = model.base_url
         provider = "autogen_ext.models.openai.OpenAIChatCompletionClient"
     config.update(params)
-    info = model.model_info
     if info is None and model.provider == "openai_compatible":
         info = ModelInfo()  # AGS needs model_info for model names it does not know
     if info is not None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, JsonValue, model_validator
+from pydantic import Field, JsonValue, field_validator, model_validator
 
 from studio.spec._base import Description, HttpUrl, Name, SecretRef, SpecModel
 
-Provider = Literal["openai", "azure", "openai_compatible", "scripted"]
+Provider = Literal["openai", "azure", "openai_compatible", "local", "scripted"]
 Preset = Literal["ollama", "lmstudio", "vllm"]
 
 PRESET_BASE_URLS: dict[str, str] = {
@@ -22,6 +22,13 @@ PRESET_BASE_URLS: dict[str, str] = {
     "vllm": "http://localhost:8000/v1",
 }
 """Default endpoints of the local OpenAI-compatible servers the studio knows by name."""
+
+LOCAL_MODEL_NAME = "smollm2-135m-instruct"
+"""The display name of the bundled local model (SmolLM2-135M-Instruct, shipped by `parley-studio[local]`)."""
+
+LOCAL_SERVE_BASE_URL = "http://127.0.0.1:8000/v1"
+"""Where `studio serve-model` serves the local model by default: what a `local` model becomes in an export for a tool
+that cannot run GGUF files itself (AutoGen Studio)."""
 
 DEFAULT_ENV_KEYS: dict[str, str] = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY"}
 """The environment variable each provider reads when `api_key` is not set."""
@@ -77,7 +84,8 @@ class ModelSpec(SpecModel):
     """What this model is for (free text)."""
     provider: Provider = "openai"
     """`openai`, `azure` (Azure OpenAI), `openai_compatible` (any server speaking the OpenAI protocol: Ollama,
-    LM Studio, vLLM, ...) or `scripted` (fixed replies, for demos and tests; no network)."""
+    LM Studio, vLLM, ...), `local` (a GGUF model run on this machine by llama.cpp: no key, no network; needs
+    `pip install 'parley-studio[local]'`) or `scripted` (fixed replies, for demos and tests; no network)."""
     preset: Preset | None = None
     """For `openai_compatible`: a known local server whose default address fills `base_url`."""
     model: Annotated[str, Field(min_length=1, max_length=256)] = "gpt-4o-mini"
@@ -92,6 +100,10 @@ class ModelSpec(SpecModel):
     """Azure only: the API version, e.g. `2024-06-01`."""
     azure_deployment: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[0-9A-Za-z._-]+$")] | None = None
     """Azure only: the deployment name (defaults to the model name)."""
+    model_path: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    """Local only: absolute path of a GGUF model file (`~/` allowed). Unset: the bundled SmolLM2-135M-Instruct."""
+    n_ctx: Annotated[int, Field(ge=256, le=131_072)] | None = None
+    """Local only: the context window in tokens (history + reply must fit). Unset: 2048."""
     params: ModelParams = Field(default_factory=ModelParams)
     """Request parameters (temperature, max tokens, timeout, ...)."""
     model_info: ModelInfo | None = None
@@ -106,7 +118,23 @@ class ModelSpec(SpecModel):
     def _fill_preset(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("preset") in PRESET_BASE_URLS and data.get("base_url") is None:
             data = {**data, "base_url": PRESET_BASE_URLS[data["preset"]]}
+        if isinstance(data, dict) and data.get("provider") == "local" and not data.get("model"):
+            data = {**data, "model": LOCAL_MODEL_NAME}
         return data
+
+    @field_validator("model_path")
+    @classmethod
+    def _gguf_path(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not (value.startswith("/") or value.startswith("~/")) or not value.lower().endswith(".gguf"):
+            raise ValueError(
+                f"model_path must be the absolute path of a .gguf file (e.g. /models/qwen2.5-0.5b.gguf or "
+                f"~/models/x.gguf), not {value!r}; leave it unset for the bundled SmolLM2."
+            )
+        if any(ord(c) < 32 for c in value):
+            raise ValueError("model_path contains control characters.")
+        return value
 
     @model_validator(mode="after")
     def _provider_rules(self) -> ModelSpec:
@@ -125,6 +153,13 @@ class ModelSpec(SpecModel):
             raise ValueError("replies and loop apply to provider 'scripted' only.")
         if p == "scripted" and (self.base_url is not None or self.api_key is not None):
             raise ValueError("A scripted model has no endpoint and no key; remove base_url and api_key.")
+        if p == "local" and (self.base_url is not None or self.api_key is not None):
+            raise ValueError(
+                "A local model runs in this process and has no endpoint and no key; remove base_url and api_key "
+                "(to use a model served elsewhere, choose provider 'openai_compatible')."
+            )
+        if p != "local" and (self.model_path is not None or self.n_ctx is not None):
+            raise ValueError("model_path and n_ctx apply to provider 'local' only.")
         return self
 
     @classmethod

@@ -332,6 +332,12 @@ def _llm_config(model: ModelSpec) -> str:
             "replies": repr([_reply(r) for r in model.replies]),
             "loop": repr(model.loop),
         }
+    elif model.provider == "local":
+        entry["api_type"] = "'local'"
+        if model.model_path is not None:
+            entry["model_path"] = f"os.path.expanduser({model.model_path!r})"
+        if model.n_ctx is not None:
+            entry["n_ctx"] = repr(model.n_ctx)
     else:
         if model.provider == "azure":
             entry.update(api_type="'azure'", azure_endpoint=repr(model.base_url), api_version=repr(model.api_version))

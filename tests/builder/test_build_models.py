@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
 from studio.builder import build_team
 from studio.errors import BuildError
+from studio.runtime.models.local import INSTALL_HINT, bundled_model_path, local_model_available
 from studio.spec import SecretRef
 from tests.builder.bundles import assistant, bundle, proxy, scripted, two_agent
 from tests.support.openai_server import OpenAIServer, Reply
+
+needs_local_model = pytest.mark.skipif(
+    not local_model_available(), reason=f"the local model extra is missing: {INSTALL_HINT}"
+)
 
 
 def _hosted(model: dict, **team: object):
@@ -153,3 +159,43 @@ def test_llm_configs_hold_no_key(openai_server: OpenAIServer):
     with build_team(_hosted(model), resolve_secret=lambda ref: key) as team:
         agent = team.agents["bot"]
         assert key not in repr(agent.llm_config) and key not in repr(team)
+
+
+def test_a_local_model_entry_names_the_file_and_context_and_no_key():
+    from studio.builder._models import key_reference, llm_entry
+    from studio.spec import ModelSpec
+
+    spec = ModelSpec(name="m", provider="local", model_path="~/models/x.gguf", n_ctx=4096, params={"max_tokens": 9})
+    assert key_reference(spec, "models[0]") is None
+    entry = llm_entry(spec, None)
+    assert entry == {
+        "api_type": "local",
+        "model": "smollm2-135m-instruct",
+        "model_path": str(Path("~/models/x.gguf").expanduser()),
+        "n_ctx": 4096,
+        "max_tokens": 9,
+    }
+
+
+@needs_local_model
+def test_a_local_model_talks_through_the_bundled_file_and_never_asks_for_a_key():
+    model = {"name": "m", "provider": "local", "params": {"max_tokens": 24, "temperature": 0.2}}
+
+    def resolve(ref: SecretRef) -> str:
+        raise AssertionError(f"a local model asked for a key: {ref}")
+
+    with build_team(_hosted(model), resolve_secret=resolve) as team:
+        client = team.agents["bot"].client
+        assert type(client).__name__ == "LocalClient" and client.path == bundled_model_path()
+        result = team.run("Name one colour.")
+    reply = result.chat_history[-1]
+    assert reply["role"] == "user" and reply["name"] == "bot" and reply["content"].strip()  # as the user proxy sees it
+    assert result.cost["usage_including_cached_inference"]["total_cost"] == 0.0
+
+
+@needs_local_model
+def test_a_local_model_file_that_is_missing_is_a_build_error_naming_the_model(tmp_path: Path):
+    model = {"name": "m", "provider": "local", "model_path": str(tmp_path / "nowhere.gguf")}
+    with pytest.raises(BuildError, match="nowhere.gguf' does not exist") as info:
+        build_team(_hosted(model))
+    assert info.value.path == "models[0]"

@@ -8,12 +8,18 @@ import subprocess
 import sys
 import uuid
 
+import pytest
 import yaml
 
+from studio.runtime.models.local import INSTALL_HINT, local_model_available
 from studio.spec import is_autogen_studio, load_bundle
 from studio.store import list_specs, open_store, set_secret
 from tests.cli.conftest import DATA, GALLERY, cli_env
 from tests.support.openai_server import OpenAIServer, Reply, tool_calls_reply
+
+needs_local_model = pytest.mark.skipif(
+    not local_model_available(), reason=f"the local model extra is missing: {INSTALL_HINT}"
+)
 
 AGS = str(DATA / "ags_roundrobin_team.json")
 
@@ -128,3 +134,27 @@ def test_exports_never_contain_a_stored_key(studio, studio_here, home, tmp_path)
         assert result.returncode == 0, result.stderr
         assert canary not in result.stdout and canary[3:] not in result.stdout
     assert "openai-prod" in exports[1].stdout
+
+
+@needs_local_model
+def test_a_team_on_the_local_model_exports_to_a_script_that_talks_to_the_bundled_model(studio, home, tmp_path):
+    team = {
+        "schema_version": 2,
+        "team": {"name": "tiny-pair", "kind": "two_agent", "agents": ["user", "bot"], "max_turns": 1},
+        "agents": [
+            {"name": "user", "kind": "user_proxy", "human_input_mode": "NEVER"},
+            {"name": "bot", "kind": "assistant", "model": "tiny", "system_message": "Answer in one short sentence."},
+        ],
+        "models": [{"name": "tiny", "provider": "local", "params": {"max_tokens": 24, "temperature": 0.2}}],
+    }
+    source = tmp_path / "tiny.yaml"
+    source.write_text(yaml.safe_dump(team))
+    assert studio("import", str(source)).returncode == 0
+    script = tmp_path / "tiny.py"
+    assert studio("export", "tiny-pair", "--format", "python", "-o", str(script)).returncode == 0
+    assert "'api_type': 'local'" in script.read_text()
+    env = cli_env(home)  # no key anywhere
+    proc = subprocess.run([sys.executable, str(script), "Name a fruit."], capture_output=True, text=True, timeout=120,
+                          env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip()  # the model's answer (wording is the model's business)

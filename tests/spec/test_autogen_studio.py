@@ -14,6 +14,7 @@ import pytest
 from studio.errors import SpecError
 from studio.spec import (
     DEFAULT_SELECTOR_PROMPT,
+    LOCAL_SERVE_BASE_URL,
     AgentSpec,
     Bundle,
     ModelSpec,
@@ -337,3 +338,22 @@ def test_a_studio_two_agent_chat_exports_both_agents():
     )
     names = [p["config"]["name"] for p in export_autogen_studio(b)["config"]["participants"]]
     assert names == ["human", "helper"]  # a human (ALWAYS) proxy is a real participant, not the task sender
+
+
+def test_a_local_model_exports_as_a_client_of_studio_serve_model():
+    bundle = Bundle(
+        team=TeamSpec(name="pair", kind="two_agent", agents=["user", "bot"]),
+        agents=[AgentSpec(name="user", kind="user_proxy"), AgentSpec(name="bot", model="tiny")],
+        models=[ModelSpec(name="tiny", provider="local", model_path="/models/tiny.gguf", params={"max_tokens": 64})],
+    )
+    exported = export_autogen_studio(bundle)
+    (client,) = [
+        a["config"]["model_client"] for a in exported["config"]["participants"] if "model_client" in a["config"]
+    ]
+    assert client["provider"] == "autogen_ext.models.openai.OpenAIChatCompletionClient"
+    assert client["config"]["base_url"] == LOCAL_SERVE_BASE_URL == "http://127.0.0.1:8000/v1"  # studio serve-model
+    assert client["config"]["model"] == "smollm2-135m-instruct" and client["config"]["max_tokens"] == 64
+    assert client["config"]["model_info"]["function_calling"] is False and "api_key" not in client["config"]
+    assert "/models/tiny.gguf" not in json.dumps(exported)  # a local path is not the endpoint's business
+    back = import_autogen_studio(exported).bundle.model("smollm2-135m-instruct")
+    assert (back.provider, back.base_url) == ("openai_compatible", LOCAL_SERVE_BASE_URL)

@@ -44,7 +44,7 @@ def test_provider_rules():
 
 def test_unknown_provider_and_missing_model_name_name_the_field():  # T07
     err = _error({"name": "m", "provider": "acme"})
-    assert err.path == "provider" and "Valid choices: azure, openai, openai_compatible, scripted" in str(err)
+    assert err.path == "provider" and "Valid choices: azure, local, openai, openai_compatible, scripted" in str(err)
     err = _error({"name": "m", "provider": "opneai"})
     assert "Did you mean 'openai'?" in str(err)
     err = _error({"name": "m", "model": ""})
@@ -128,3 +128,27 @@ def test_secret_detector():
     assert looks_like_secret("aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF")
     for name in ("OPENAI_API_KEY", "openai-prod", "gpt-4o-mini", "llama3.1:8b", "AZURE_OPENAI_API_KEY"):
         assert not looks_like_secret(name)
+
+
+def test_a_local_model_defaults_to_the_bundled_file_and_takes_no_endpoint_or_key():
+    bundled = ModelSpec(name="tiny", provider="local")
+    assert (bundled.model, bundled.model_path, bundled.n_ctx) == ("smollm2-135m-instruct", None, None)
+    own = ModelSpec(name="q", provider="local", model="qwen", model_path="~/models/qwen2.5-0.5b.gguf", n_ctx=8192)
+    assert own.model_path == "~/models/qwen2.5-0.5b.gguf" and own.key_env_var() is None
+    with pytest.raises(ValueError, match="no endpoint and no key.*openai_compatible"):
+        ModelSpec(name="l", provider="local", base_url="http://127.0.0.1:8000/v1")
+    with pytest.raises(ValueError, match="no endpoint and no key"):
+        ModelSpec(name="l", provider="local", api_key=SecretRef(env="OPENAI_API_KEY"))
+    with pytest.raises(ValueError, match="model_path and n_ctx apply to provider 'local' only"):
+        ModelSpec(name="o", n_ctx=4096)
+
+
+@pytest.mark.parametrize("path", ["models/x.gguf", "/etc/passwd", "C:\\models\\x.gguf", "/dev/zero", "~root.gguf"])
+def test_a_local_model_path_must_be_an_absolute_gguf_file(path):
+    err = _error({"name": "l", "provider": "local", "model_path": path})
+    assert err.path == "model_path" and "absolute path of a .gguf file" in str(err)
+
+
+def test_a_local_context_window_is_bounded():
+    assert _error({"name": "l", "provider": "local", "n_ctx": 16}).path == "n_ctx"
+    assert _error({"name": "l", "provider": "local", "n_ctx": 10**7}).path == "n_ctx"

@@ -62,6 +62,14 @@ def model(name: str) -> st.SearchStrategy[ModelSpec]:
         st.builds(
             ModelSpec,
             name=st.just(name),
+            provider=st.just("local"),
+            model_path=st.none() | st.sampled_from(["/models/a.gguf", "~/m/b c.GGUF"]),
+            n_ctx=st.none() | st.integers(256, 131_072),
+            params=params,
+        ),
+        st.builds(
+            ModelSpec,
+            name=st.just(name),
             provider=st.just("scripted"),
             loop=st.booleans(),
             replies=st.lists(
@@ -81,7 +89,9 @@ def tool(name: str) -> st.SearchStrategy:
     )
     python = st.builds(PythonToolSpec, name=st.just(name), description=TEXT, source=source)
     python = st.tuples(python, st.booleans()).map(lambda p: p[0].approve() if p[1] else p[0])
-    args = st.lists(st.text(st.characters(exclude_characters="\x00"), max_size=20), max_size=3)  # argv has no NUL
+    args = st.lists(
+        st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=20), max_size=3
+    )  # argv: no NUL, no lone surrogates
     mcp = st.builds(
         McpToolSpec,
         name=st.just(name),

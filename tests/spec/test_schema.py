@@ -47,7 +47,13 @@ def test_the_bundle_schema_is_complete():
     schema = Bundle.model_json_schema()
     defs = schema["$defs"]
     assert {"AgentSpec", "ModelSpec", "TeamSpec", "PythonToolSpec", "McpToolSpec", "AndTermination"} <= set(defs)
-    assert defs["ModelSpec"]["properties"]["provider"]["enum"] == ["openai", "azure", "openai_compatible", "scripted"]
+    assert defs["ModelSpec"]["properties"]["provider"]["enum"] == [
+        "openai",
+        "azure",
+        "openai_compatible",
+        "local",
+        "scripted",
+    ]
     name = defs["AgentSpec"]["properties"]["name"]
     assert name["pattern"] == "^[A-Za-z][A-Za-z0-9_-]*$" and name["maxLength"] == 64
 
