@@ -2,8 +2,10 @@
 
 The request's `model` names a stored team; its last user message is the task. Each request is one run started through
 the `RunManager`, so it is snapshotted, executed in a worker and recorded event by event in the store like any run
-from the playground (replay and export work on it). Earlier messages of the request are not replayed into the team:
-an OpenAI client resends the whole history each turn, and a team run is a task, not a chat continuation.
+from the playground (replay and export work on it). An OpenAI client resends the whole conversation each turn, so the
+user and assistant messages before the last user message are appended to the task as "Earlier in this conversation"
+(newest kept, at most `CONTEXT_CHARS` characters): a follow-up like "and the risks?" reaches the team with what it
+follows. System messages are the client's instructions for a single model, not for a team, and are left out.
 
 Non-streaming, the answer is the run's summary (the team's last message unless the team summarises otherwise) and
 `usage` is the run's token totals. Streaming, every agent message is sent as it is committed, as a content delta
@@ -26,9 +28,35 @@ from studio.errors import NotFoundError, RunError
 from studio.events import BaseEvent, Message, RunFinished
 from studio.serve import HTTPFailure, chat_messages, chunk_object, completion_object, text_of, usage_chunk, wants_usage
 
+CONTEXT_CHARS = 16_000
+"""Most characters of earlier conversation appended to a served team's task (older messages are dropped first)."""
+
 
 def _no_human(prompt: str) -> str:
     return "exit"
+
+
+def task_of(messages: Sequence[dict[str, Any]]) -> str:
+    """The team's task for a chat request: the last user message, then the conversation before it (newest kept)."""
+    last = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=None)
+    task = text_of(messages[last].get("content")).strip() if last is not None else ""
+    if not task:
+        raise HTTPFailure(400, "The request has no user message with text: that text is the team's task.",
+                          code="invalid_messages")  # fmt: skip
+    earlier: list[str] = []
+    budget = CONTEXT_CHARS
+    for message in reversed(messages[:last]):
+        role, text = message.get("role"), text_of(message.get("content")).strip()
+        if role not in ("user", "assistant") or not text:
+            continue
+        line = f"{role}: {text}"
+        if len(line) > budget:
+            break
+        earlier.append(line)
+        budget -= len(line) + 2
+    if not earlier:
+        return task
+    return task + "\n\nEarlier in this conversation:\n\n" + "\n\n".join(reversed(earlier))
 
 
 class TeamBackend:
@@ -137,12 +165,7 @@ class TeamBackend:
                 code="model_not_found",
             )  # fmt: skip
         self._team(name)
-        users = [m for m in chat_messages(body) if m.get("role") == "user"]
-        task = text_of(users[-1].get("content")).strip() if users else ""
-        if not task:
-            raise HTTPFailure(400, "The request has no user message with text: that text is the team's task.",
-                              code="invalid_messages")  # fmt: skip
-        return name, task
+        return name, task_of(chat_messages(body))
 
     def _start(self, name: str, task: str, listener: Any = None) -> Any:
         try:

@@ -276,3 +276,35 @@ def test_studio_serve_command_takes_its_token_from_the_environment(store, tmp_pa
         assert child.wait(timeout=20) == 0
     (run,) = list_runs(store=store)
     assert run.status == "completed" and run.task == "Buy?"
+
+
+def test_a_follow_up_reaches_the_team_with_the_conversation_it_follows(store, served):
+    client_for(served).chat.completions.create(
+        model="debate",
+        messages=[
+            {"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": "Should we buy GPUs?"},
+            {"role": "assistant", "content": "Synth: hold. DONE"},
+            {"role": "user", "content": [{"type": "text", "text": "And what are the risks?"}]},
+        ],
+    )
+    (run,) = list_runs(store=store)
+    assert run.task == (
+        "And what are the risks?\n\nEarlier in this conversation:\n\n"
+        "user: Should we buy GPUs?\n\nassistant: Synth: hold. DONE"
+    )
+    first = load_events(run.id, store=store, types=["message"])[0]
+    assert first.content == run.task and "helpful assistant" not in run.task  # the client's system prompt is not a task
+
+
+def test_only_the_newest_earlier_messages_are_kept_when_the_conversation_is_long(store, served):
+    from studio.serve_teams import CONTEXT_CHARS
+
+    history = [{"role": r, "content": f"{i:04d} " + "x" * 995} for i, r in enumerate(["user", "assistant"] * 20)]
+    client_for(served).chat.completions.create(
+        model="debate", messages=[*history, {"role": "user", "content": "Sum it up."}]
+    )
+    (run,) = list_runs(store=store)
+    assert run.task.startswith("Sum it up.\n\nEarlier in this conversation:")
+    assert len(run.task) <= CONTEXT_CHARS + 100
+    assert "0039 " in run.task and "0000 " not in run.task  # the newest survive, the oldest go first
