@@ -54,7 +54,7 @@ run: setup
 	$(BIN)/studio ui
 
 run-local: setup-local
-	STUDIO_LOCAL_MODEL=1 $(BIN)/studio ui
+	$(BIN)/studio ui --local-model
 
 bench: setup
 	$(BIN)/python bench/run_all.py

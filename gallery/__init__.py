@@ -1,8 +1,11 @@
 """The built-in example teams, as bundle files shipped inside this package.
 
-Every team comes in two variants of the same agents and team: `<id>.scripted.yaml` (team `<id>-demo`) answers from
-scripted models, so it runs offline with no key — what the tests and a first look use — and `<id>.openai.yaml` (team
-`<id>`) talks to OpenAI's gpt-4o-mini with the key from `OPENAI_API_KEY`. The teams follow the use cases AutoGen is
+Every team comes in three variants of the same agents and team: `<id>.scripted.yaml` (team `<id>-demo`) answers from
+scripted models, so it runs offline with no key — what the tests and a first look use —, `<id>.openai.yaml` (team
+`<id>`) talks to OpenAI's gpt-4o-mini with the key from `OPENAI_API_KEY`, and `<id>.local.yaml` (team `<id>-local`)
+talks to the real SmolLM2-135M bundled with `parley-studio[local]`, run on the CPU by llama.cpp — no key, no network
+(`make run-local` loads these; the two-agent ones also stop after 8 messages, since a model that small seldom says
+TERMINATE when asked). The teams follow the use cases AutoGen is
 known for: a coding assistant with a code executor, a bull/bear debate, a debugging team, a red team, an analyst
 with a human in the loop, and a researcher with tools.
 
@@ -18,8 +21,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-Variant = Literal["scripted", "openai"]
-VARIANTS: tuple[Variant, ...] = ("scripted", "openai")
+Variant = Literal["scripted", "openai", "local"]
+VARIANTS: tuple[Variant, ...] = ("scripted", "openai", "local")
+SUFFIXES: dict[str, str] = {"scripted": "-demo", "openai": "", "local": "-local"}
+"""Variant → what its team names append to the gallery id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +42,7 @@ class GalleryTeam:
 
     def team_name(self, variant: Variant) -> str:
         """The name of the team in the file of `variant`."""
-        return f"{self.id}-demo" if variant == "scripted" else self.id
+        return self.id + SUFFIXES[variant]
 
 
 GALLERY: tuple[GalleryTeam, ...] = (
@@ -87,7 +92,7 @@ def _root() -> Path:
 
 
 def gallery_files(variant: Variant | None = None) -> list[Path]:
-    """The bundle files of every gallery team (of one variant, or both), in gallery order."""
+    """The bundle files of every gallery team (of one variant, or all), in gallery order."""
     variants = VARIANTS if variant is None else (variant,)
     return [team.file(v) for team in GALLERY for v in variants]
 
@@ -109,4 +114,13 @@ def is_gallery_file(path: Path) -> bool:
     return any(resolved == f.resolve() for f in gallery_files())
 
 
-__all__ = ["GALLERY", "VARIANTS", "GalleryTeam", "Variant", "gallery_files", "gallery_team", "is_gallery_file"]
+__all__ = [
+    "GALLERY",
+    "SUFFIXES",
+    "VARIANTS",
+    "GalleryTeam",
+    "Variant",
+    "gallery_files",
+    "gallery_team",
+    "is_gallery_file",
+]

@@ -9,7 +9,9 @@ clashes. Tool approvals follow content: a stored tool approved for exactly this 
 
 `assemble_bundle` goes the other way, from the *current* versions of a team and what it references; a team whose
 agent, model or tool was deleted is reported as broken (T09), naming each missing piece, never a crash.
-`delete_spec_checked` refuses to delete what a live spec still uses. `load_gallery` imports the shipped teams once.
+`delete_spec_checked` refuses to delete what a live spec still uses. `load_gallery` imports the shipped teams (of a
+variant) once; `import_gallery_file` imports one shipped file (the Gallery page's "Add to the studio"). Variants share
+agent names, so a second variant's assistants are stored as copies (`bull-2`): same agents, other model.
 """
 
 from __future__ import annotations
@@ -428,25 +430,30 @@ def gallery_module() -> Any:
     return gallery
 
 
-def load_gallery(*, store: Any, variant: Literal["scripted", "openai", "all"] = "scripted") -> list[SaveReport]:
+def load_gallery(
+    *, store: Any, variant: Literal["scripted", "openai", "local", "all"] = "scripted"
+) -> list[SaveReport]:
     """Import every gallery team (of `variant`) not imported before; returns the reports of the new imports.
 
     Idempotent: the setting `gallery.imported` records each file's id (and hash), so a team imported once is never
     imported again — not even after a person deleted it. The gallery is the studio's own, so its approvals are kept.
     """
     files = gallery_module().gallery_files(None if variant == "all" else variant)
+    imported = get_setting(GALLERY_SETTING, default={}, store=store) or {}
+    return [import_gallery_file(path, store=store) for path in files if path.name.removesuffix(".yaml") not in imported]
+
+
+def import_gallery_file(path: Path, *, store: Any) -> SaveReport:
+    """Save one shipped gallery file (approvals kept: it is the studio's own) and record it as imported."""
+    if not gallery_module().is_gallery_file(path):
+        raise NotFoundError(f"{str(path)!r} is not one of the gallery's files; import other files with import_text.")
+    key = path.name.removesuffix(".yaml")
+    text = path.read_bytes()
+    report = save_bundle(load_bundle(text, keep_approvals=True), store=store, note=f"gallery {key}")
     imported: dict[str, str] = dict(get_setting(GALLERY_SETTING, default={}, store=store) or {})
-    reports: list[SaveReport] = []
-    for path in files:
-        key = path.name.removesuffix(".yaml")
-        if key in imported:
-            continue
-        text = path.read_bytes()
-        report = save_bundle(load_bundle(text, keep_approvals=True), store=store, note=f"gallery {key}")
-        reports.append(report)
-        imported[key] = hashlib.sha256(text).hexdigest()
-        set_setting(GALLERY_SETTING, imported, store=store)
-    return reports
+    imported[key] = hashlib.sha256(text).hexdigest()
+    set_setting(GALLERY_SETTING, imported, store=store)
+    return report
 
 
 __all__ = [
@@ -457,6 +464,7 @@ __all__ = [
     "check_team",
     "delete_spec_checked",
     "gallery_module",
+    "import_gallery_file",
     "import_text",
     "load_gallery",
     "rename_function",

@@ -417,6 +417,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ui", parents=[common], help="start the studio in the browser")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1")
+    p.add_argument(
+        "--local-model",
+        action="store_true",
+        help="also load the gallery's teams on the bundled local model (needs parley-studio[local]; make run-local)",
+    )
     p.set_defaults(handler=cli_ui.cmd_ui)
 
     from studio.cli_serve import add_serve_commands  # `serve-model` and `serve`: the OpenAI-compatible endpoints

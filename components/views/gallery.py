@@ -27,11 +27,13 @@ store = services().store
 def _browse() -> None:
     variant = st.radio(
         "Variant",
-        ["scripted", "openai"],
+        list(gallery_import.VARIANT_LABELS),
         key="gallery_variant",
         horizontal=True,
-        format_func=lambda v: "Offline demo (scripted, no key)" if v == "scripted" else "OpenAI (needs OPENAI_API_KEY)",
+        format_func=gallery_import.VARIANT_LABELS.__getitem__,
     )
+    if variant == "local":
+        st.caption(spec_actions.local_model_note())
     for card in gallery_import.gallery_cards(variant, store=store):
         with st.container(border=True):
             st.subheader(card.title)
@@ -45,6 +47,13 @@ def _browse() -> None:
                 team_graph(card.bundle, key=f"gallery_graph:{card.team_name}", height=280)
             if card.stored_id is None:
                 st.caption("Not in the studio's store yet.")
+                if st.button("Add to the studio", key=f"add:{card.team_name}", icon="➕"):
+                    try:
+                        gallery_import.add_to_studio(card, variant, store=store)
+                    except StudioError as exc:
+                        alert(str(exc))
+                    else:
+                        st.rerun()
             elif st.button("Open in playground", key=f"open:{card.team_name}", icon="▶️"):
                 gallery_import.open_in_playground(card)
                 st.switch_page("views/playground.py")

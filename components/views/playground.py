@@ -19,9 +19,10 @@ from typing import Any
 import streamlit as st
 
 from components import state
-from components.services import services
+from components.services import local_model_requested, services
+from components.widgets.gallery_import import default_team
 from components.widgets.render import safe_label, safe_markdown
-from components.widgets.timeline import human_sources, render_events
+from components.widgets.timeline import human_sources, in_flight, render_events
 from studio.errors import NotFoundError, StudioError
 from studio.store import (
     delete_session,
@@ -38,6 +39,7 @@ from studio.store import (
 PAGE = 50
 LIVE_INTERVAL = 0.5
 TEAM_HANDOFF_KEY = "playground_team"  # set by the Gallery's "Open in playground"
+TASK_HANDOFF_KEY = "playground_task"  # ... with the gallery team's suggested task
 DETAIL_TYPES = ("model_call", "speaker_selected")
 
 svc = services()
@@ -165,8 +167,10 @@ def _new_conversation(session_id: str | None = None) -> None:
     wanted = st.session_state.pop(TEAM_HANDOFF_KEY, None)
     if wanted in names:
         st.session_state["pg_team"] = wanted
+        if task := st.session_state.pop(TASK_HANDOFF_KEY, None):
+            st.session_state["pg_task"] = task
     if st.session_state.get("pg_team") not in names:
-        st.session_state["pg_team"] = names[0]
+        st.session_state["pg_team"] = default_team(names, prefer_local=local_model_requested())
     team_name = st.selectbox("Team", names, key="pg_team")
     team = next(t for t in teams if t.name == team_name)
     if description := (team.data.get("description") or ""):
@@ -227,13 +231,17 @@ def _timeline(run_id: str, earlier: list[Any], was_active: bool) -> None:
     events = [*earlier, *_events_of(run_id)]
     final = st.session_state["pg_events"][run_id]["final"]
     details = bool(st.session_state.get("pg_details"))
-    items = [ev for ev in events if _shown(ev, details)]
+    # Stream chunks are not timeline items: a finished reply's chunks are its bubble, so they must not push earlier
+    # messages off the page; only the chunks of replies still being written are passed on, as live bubbles.
+    items = [ev for ev in events if ev.type != "stream_chunk" and _shown(ev, details)]
     limit = int(st.session_state["pg_limit"])
     if len(items) > limit:
         hidden = len(items) - limit
         st.button(f"Show {min(PAGE, hidden)} earlier of {hidden} hidden", key="pg_more", on_click=_show_more)
         items = items[-limit:]
-    render_events(items, key=f"pg-{run_id}", humans=human_sources(events))
+    writing = in_flight(events)
+    live = [ev for ev in events if ev.type == "stream_chunk" and ev.message_id in writing]
+    render_events([*items, *live], key=f"pg-{run_id}", humans=human_sources(events))
     if not final:
         answered = st.session_state.pop("pg_answered", None) == run_id
         prompt = None if answered else runs.pending_input(run_id)

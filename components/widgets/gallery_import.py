@@ -20,11 +20,14 @@ from components import state
 from components.widgets import spec_actions, spec_editor
 from components.widgets.forms import alert
 from components.widgets.team_graph import team_graph
+from gallery import SUFFIXES
 from studio.errors import NotFoundError, StudioError
 
 PENDING_KEY = "gallery_pending_import"
 PLAYGROUND_TEAM_KEY = "playground_team"
 """session_state key the Playground reads: the name of the team to open (set by "Open in playground")."""
+PLAYGROUND_TASK_KEY = "playground_task"
+"""... and the gallery team's suggested task, which the Playground puts in its task box."""
 
 
 @dataclass(slots=True)
@@ -33,10 +36,19 @@ class GalleryCard:
     summary: str
     task: str
     team_name: str
+    team_id: str = ""
     description: str = ""
     bundle: Any = None
     stored_id: str | None = None
     error: str | None = None
+
+
+VARIANT_LABELS = {
+    "scripted": "Offline demo (scripted, no key)",
+    "local": "Local model (SmolLM2 on this CPU, no key)",
+    "openai": "OpenAI (needs OPENAI_API_KEY)",
+}
+"""The gallery's variants as the Browse tab offers them."""
 
 
 def gallery_cards(variant: str, *, store: Any) -> list[GalleryCard]:
@@ -49,7 +61,7 @@ def gallery_cards(variant: str, *, store: Any) -> list[GalleryCard]:
     cards: list[GalleryCard] = []
     for team in GALLERY:
         name = team.team_name(variant)  # type: ignore[arg-type]
-        card = GalleryCard(team.title, team.summary, team.task, name)
+        card = GalleryCard(team.title, team.summary, team.task, name, team.id)
         try:
             try:
                 stored = get_spec(name, kind="team", store=store)
@@ -64,9 +76,27 @@ def gallery_cards(variant: str, *, store: Any) -> list[GalleryCard]:
     return cards
 
 
+def default_team(names: list[str], *, prefer_local: bool) -> str:
+    """The team the Playground selects first: with `make run-local`, the first local-model gallery team."""
+    if prefer_local:
+        local = [n for n in names if n.endswith(SUFFIXES["local"])]
+        if local:
+            return local[0]
+    return names[0]
+
+
+def add_to_studio(card: GalleryCard, variant: str, *, store: Any) -> None:
+    """Save the shipped file of this card's team (a variant boot did not load) in the store."""
+    from gallery import gallery_team
+    from studio.catalog import import_gallery_file
+
+    import_gallery_file(gallery_team(card.team_id).file(variant), store=store)  # type: ignore[arg-type]
+
+
 def open_in_playground(card: GalleryCard) -> None:
-    """Hand the team to the Playground: it opens a new session on it."""
+    """Hand the team (and its suggested task) to the Playground: it opens a new session on it."""
     st.session_state[PLAYGROUND_TEAM_KEY] = card.team_name
+    st.session_state[PLAYGROUND_TASK_KEY] = card.task
     state.put("session_id", None)
     state.put("run_id", None)
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from components.widgets.field_editors import secret_ref_editor, termination_editor, transitions_editor
 from components.widgets.forms import FormResult, render_form
-from components.widgets.spec_actions import PRESETS, apply_preset, preset_of
+from components.widgets.spec_actions import PRESETS, apply_preset, local_model_note, preset_labels, preset_of
 
 KINDS: dict[str, str] = {"Models": "model", "Tools": "tool", "Agents": "agent", "Teams": "team"}
 TOOL_KINDS = ("python", "mcp", "builtin")
@@ -84,8 +84,10 @@ def model_hidden(path: str, data: Mapping[str, Any]) -> bool:
         return provider != "azure"
     if path in ("replies", "loop"):
         return provider != "scripted"
+    if path in ("model_path", "n_ctx"):
+        return provider != "local"
     if path in ("base_url", "api_key", "model_info"):
-        return provider == "scripted"
+        return provider in ("scripted", "local")
     return False
 
 
@@ -130,17 +132,20 @@ def model_form(secret_names: Iterable[str]) -> Callable[[dict[str, Any], str, li
     names = list(secret_names)
 
     def render(draft: dict[str, Any], key: str, issues: list[tuple[str, str]]) -> FormResult:
-        labels = list(PRESETS)
+        labels = preset_labels(draft)
         label = st.selectbox(
             "Preset", labels, index=labels.index(preset_of(draft)), key=f"{key}:preset_label",
-            help="OpenAI, Azure OpenAI, a local OpenAI-compatible server (Ollama, LM Studio, vLLM, any other), or a "
-            "scripted model that answers from a list (no network, no key).",
+            help="OpenAI, Azure OpenAI, a local OpenAI-compatible server (Ollama, LM Studio, vLLM, any other), a GGUF "
+            "model run here by llama.cpp (with the local extra), or a scripted model that answers from a list.",
         )  # fmt: skip
+        if PRESETS[label]["provider"] == "local":
+            st.caption(local_model_note())
         previous = st.session_state.get(f"{key}:preset_prev")
         data = apply_preset(draft, label) if label != preset_of(draft) else dict(draft)
         if previous is not None and previous != label:
             # The base URL widget already exists: point it at the new preset's address before it draws.
             st.session_state[f"{key}:base_url"] = data.get("base_url") or ""
+            st.session_state[f"{key}:model"] = data.get("model") or ""  # the local preset names its model
         st.session_state[f"{key}:preset_prev"] = label
         provider = PRESETS[label]["provider"]
         editor = secret_ref_editor(names, default_env=DEFAULT_ENV_KEYS.get(provider, "OPENAI_API_KEY"))

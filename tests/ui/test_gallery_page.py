@@ -114,3 +114,19 @@ def test_a_stored_team_exports_four_ways_without_secret_values(open_page, studio
     preview = next(c.value for c in at.code if "kind: bundle" in c.value)
     assert "prod-key" in preview  # the reference travels ...
     assert secret not in page_text(at)  # ... never the value
+
+
+def test_a_variant_the_studio_did_not_load_is_added_from_its_card(open_page, studio):
+    at = open_page("gallery")
+    at.radio(key="gallery_variant").set_value("local").run()
+    assert not at.exception and not at.error
+    assert sorted(_graph_keys(at)) == sorted(f"gallery_graph:{t.team_name('local')}" for t in GALLERY)
+    assert not [b for b in at.button if (b.key or "").startswith("open:")]  # nothing of it is stored yet
+    at.button(key="add:debate-local").click().run()
+    assert not at.exception and not at.error
+    stored = {t.name: t for t in list_specs("team", store=studio.store)}
+    assert "debate-local" in stored
+    assert {m.provider for m in assemble_bundle(stored["debate-local"].id, store=studio.store).models} == {"local"}
+    assert [b.key for b in at.button if (b.key or "").startswith("open:")] == ["open:debate-local"]
+    at.button(key="open:debate-local").click().run()
+    assert at.session_state["playground_task"] == next(t.task for t in GALLERY if t.id == "debate")

@@ -224,3 +224,27 @@ def test_a_long_conversation_shows_its_last_page_and_earlier_ones_on_demand(open
     at.button(key="pg_more").click().run()
     assert said(at)[0] == "line 0" and len(bubbles(at)) == 120
     assert not [b for b in at.button if b.key == "pg_more"]
+
+
+def test_streamed_replies_do_not_push_earlier_messages_off_the_page(open_page, studio):
+    from studio.events import Message, RunFinished, RunStarted, StreamChunk
+    from studio.store import append_events, create_run, create_session, finish_run, start_run
+
+    store = studio.store
+    session = create_session("A streamed chat", store=store)
+    run = create_run(None, "Stream", store=store, snapshot=None, session_id=session.id, team_name="streamed")
+    start_run(run.id, store=store)
+    events: list = [RunStarted(task="Stream"), Message(source="user", content="Stream", role="user")]
+    for i in range(3):  # three replies of 200 tokens each: 600 chunks, far more than a page
+        events += [StreamChunk(source=f"agent{i}", content="word ", message_id=f"m{i}") for _ in range(200)]
+        events.append(Message(source=f"agent{i}", content="word " * 200))
+    events.append(StreamChunk(source="agent3", content="still writing", message_id="m3"))  # cut off mid-reply
+    events.append(RunFinished(status="cancelled", stop_reason="stopped"))
+    for seq, ev in enumerate(events, 1):
+        ev.seq = seq
+    append_events(run.id, events, store=store)
+    finish_run(run.id, "cancelled", stop_reason="stopped", store=store)
+
+    at = open_page("playground")
+    assert bubbles(at) == ["user", "agent0", "agent1", "agent2"]  # every reply once; no typing bubble after the end
+    assert not [b for b in at.button if b.key == "pg_more"]
