@@ -72,12 +72,13 @@ def _healthy(url: str) -> bool:
 class StudioServer:
     """A running studio: `url`, `port`, `home` (its STUDIO_HOME), `process` and the log file path."""
 
-    def __init__(self, home: Path, log_path: Path) -> None:
+    def __init__(self, home: Path, log_path: Path, *, studio_ui_args: list[str] | None = None) -> None:
         self.home = home
         self.log_path = log_path
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
+        self.studio_ui_args = studio_ui_args  # None: `streamlit run` directly; else `studio ui <args>` (the CLI)
 
     def start(self) -> None:
         cmd = [
@@ -95,6 +96,8 @@ class StudioServer:
             "--browser.gatherUsageStats",
             "false",
         ]
+        if self.studio_ui_args is not None:
+            cmd = [sys.executable, "-m", "studio.cli", "ui", "--port", str(self.port), *self.studio_ui_args]
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             cmd, cwd=COMPONENTS, env=_child_env(self.home), stdout=log, stderr=subprocess.STDOUT
