@@ -196,26 +196,30 @@ def test_the_gallery_hand_off_preselects_the_team(open_page, studio):
     assert at.selectbox(key="pg_team").value == ANALYST
 
 
-def test_a_long_conversation_shows_its_last_page_and_earlier_ones_on_demand(open_page, studio):
-    from studio.events import Message, RunFinished, RunStarted
+def stored_run(store, name: str, task: str, events: list, status: str = "completed") -> str:
+    """A finished run written straight into the store (as the RunManager would): its session's id."""
+    from studio.events import RunFinished, RunStarted
     from studio.store import append_events, create_run, create_session, finish_run, start_run
 
-    store = studio.store
-    session = create_session("A long chat", store=store)
-    run = create_run(None, "Talk a lot", store=store, snapshot=None, session_id=session.id, team_name="long")
+    session = create_session(name, store=store)
+    run = create_run(None, task, store=store, snapshot=None, session_id=session.id, team_name=name)
     start_run(run.id, store=store)
-    events = [
-        RunStarted(task="Talk a lot"),
-        *(Message(source=f"agent{i % 3}", content=f"line {i}") for i in range(120)),
-    ]
-    events.append(RunFinished(status="completed", stop_reason="done"))
+    events = [RunStarted(task=task), *events, RunFinished(status=status, stop_reason="done")]
     for seq, ev in enumerate(events, 1):
         ev.seq = seq
     append_events(run.id, events, store=store)
-    finish_run(run.id, "completed", stop_reason="done", store=store)
+    finish_run(run.id, status, stop_reason="done", store=store)
+    return session.id
+
+
+def test_a_long_conversation_shows_its_last_page_and_earlier_ones_on_demand(open_page, studio):
+    from studio.events import Message
+
+    messages = [Message(source=f"agent{i % 3}", content=f"line {i}") for i in range(120)]
+    session_id = stored_run(studio.store, "A long chat", "Talk a lot", messages)
 
     at = open_page("playground")
-    assert at.session_state["session_id"] == session.id
+    assert at.session_state["session_id"] == session_id
     assert said(at)[-1] == "line 119" and len(bubbles(at)) == 49  # 50 items: the last 49 messages and the end
     more = at.button(key="pg_more")
     assert more.label == "Show 50 earlier of 72 hidden"
@@ -227,23 +231,14 @@ def test_a_long_conversation_shows_its_last_page_and_earlier_ones_on_demand(open
 
 
 def test_streamed_replies_do_not_push_earlier_messages_off_the_page(open_page, studio):
-    from studio.events import Message, RunFinished, RunStarted, StreamChunk
-    from studio.store import append_events, create_run, create_session, finish_run, start_run
+    from studio.events import Message, StreamChunk
 
-    store = studio.store
-    session = create_session("A streamed chat", store=store)
-    run = create_run(None, "Stream", store=store, snapshot=None, session_id=session.id, team_name="streamed")
-    start_run(run.id, store=store)
-    events: list = [RunStarted(task="Stream"), Message(source="user", content="Stream", role="user")]
+    events: list = [Message(source="user", content="Stream", role="user")]
     for i in range(3):  # three replies of 200 tokens each: 600 chunks, far more than a page
         events += [StreamChunk(source=f"agent{i}", content="word ", message_id=f"m{i}") for _ in range(200)]
         events.append(Message(source=f"agent{i}", content="word " * 200))
     events.append(StreamChunk(source="agent3", content="still writing", message_id="m3"))  # cut off mid-reply
-    events.append(RunFinished(status="cancelled", stop_reason="stopped"))
-    for seq, ev in enumerate(events, 1):
-        ev.seq = seq
-    append_events(run.id, events, store=store)
-    finish_run(run.id, "cancelled", stop_reason="stopped", store=store)
+    stored_run(studio.store, "A streamed chat", "Stream", events, status="cancelled")
 
     at = open_page("playground")
     assert bubbles(at) == ["user", "agent0", "agent1", "agent2"]  # every reply once; no typing bubble after the end
