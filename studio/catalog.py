@@ -4,14 +4,16 @@
 is free is taken; a name whose stored spec has the same content is reused (importing twice changes nothing); a name
 taken by *different* content is never overwritten (T18): with `on_conflict="copy"` the spec is saved as a copy —
 `name-2`, `name-3`, ... (`name_2` for Python tools, whose name is their function's, so the `def` is renamed too) — and
-every reference to it in the bundle is rewritten; with `on_conflict="error"` nothing is saved and the error lists the
+every reference to it in the bundle is rewritten (a copied agent keeps its old name as `chat_name`, what it is called
+in conversations); with `on_conflict="error"` nothing is saved and the error lists the
 clashes. Tool approvals follow content: a stored tool approved for exactly this source stays approved.
 
 `assemble_bundle` goes the other way, from the *current* versions of a team and what it references; a team whose
 agent, model or tool was deleted is reported as broken (T09), naming each missing piece, never a crash.
 `delete_spec_checked` refuses to delete what a live spec still uses. `load_gallery` imports the shipped teams (of a
 variant) once; `import_gallery_file` imports one shipped file (the Gallery page's "Add to the studio"). Variants share
-agent names, so a second variant's assistants are stored as copies (`bull-2`): same agents, other model.
+agent names, so a second variant's assistants are stored as copies (`bull-2`: same role, other model); a copied
+agent keeps its original name as `chat_name`, so it is still `bull` in the conversation.
 """
 
 from __future__ import annotations
@@ -220,6 +222,8 @@ def _rewrite(kind: str, data: dict[str, Any], name: str, renames: dict[tuple[str
         out["source"] = rename_function(out["source"], old, name)
         out["approved_hash"] = None
     elif kind == "agent":
+        if name != old and not out.get("chat_name"):
+            out["chat_name"] = old  # the copy keeps its name in conversations: it is still "bull" when it speaks
         if out.get("model"):
             out["model"] = renames.get(("model", out["model"]), out["model"])
         out["tools"] = [renames.get(("tool", t), t) for t in out.get("tools", [])]

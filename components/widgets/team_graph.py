@@ -38,10 +38,12 @@ def _data(bundle: Any) -> dict[str, Any]:
 def _agent_node(name: str, agent: Mapping[str, Any] | None) -> Node:
     kind = str((agent or {}).get("kind") or "assistant")
     description = str((agent or {}).get("description") or "")
-    title = f"{name} ({kind.replace('_', ' ')})" + (f"\n{description[:200]}" if description else "")
+    chat_name = str((agent or {}).get("chat_name") or "")
+    label = f"{chat_name} ({name})" if chat_name and chat_name != name else name  # as it speaks (as it is stored)
+    title = f"{label} ({kind.replace('_', ' ')})" + (f"\n{description[:200]}" if description else "")
     if agent is None:
         title = f"{name} (not defined in this bundle)"
-    return Node(id=f"agent:{name}", label=name, title=title, color=KIND_COLOURS.get(kind, "#72B7B2"), size=22)
+    return Node(id=f"agent:{name}", label=label, title=title, color=KIND_COLOURS.get(kind, "#72B7B2"), size=22)
 
 
 def graph_elements(bundle: Any) -> tuple[list[Node], list[Edge]]:

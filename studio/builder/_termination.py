@@ -13,7 +13,7 @@ are separate: they belong to each agent and are built with it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from studio.errors import BuildError, SpecError
@@ -30,7 +30,7 @@ from studio.runtime.termination import (
 )
 from studio.spec import TeamSpec
 from studio.spec.termination import AndTermination as AndSpec
-from studio.spec.termination import AnyTermination
+from studio.spec.termination import AnyTermination, with_speakers
 from studio.spec.termination import ExternalTermination as ExternalSpec
 from studio.spec.termination import OrTermination as OrSpec
 
@@ -82,11 +82,15 @@ def limits_condition(team: TeamSpec) -> TerminationCondition:
     )
 
 
-def team_termination(team: TeamSpec, external: StopButton) -> TerminationCondition:
-    """spec tree | hard limits | Stop."""
+def team_termination(
+    team: TeamSpec, external: StopButton, speakers: Mapping[str, str] | None = None
+) -> TerminationCondition:
+    """spec tree | hard limits | Stop. `speakers` maps the agents' spec names, which the tree's sources use, to their
+    names in the conversation, which the runtime conditions see."""
     condition = limits_condition(team) | external
     if team.termination is not None:
-        condition = compile_condition(team.termination, external, "team.termination") | condition
+        tree = with_speakers(team.termination, speakers or {})
+        condition = compile_condition(tree, external, "team.termination") | condition
     return condition
 
 

@@ -32,6 +32,7 @@ from studio.builder.validate import problems, used_agents, used_models
 from studio.errors import BuildError
 from studio.runtime import AssistantAgent, ConversableAgent, GroupChat, GroupChatManager, UserProxyAgent, content_str
 from studio.spec import AgentSpec, Bundle, McpToolSpec, TeamSpec
+from studio.spec.bundle import speaker_names
 
 MANAGER_NAME = "chat_manager"
 
@@ -116,7 +117,7 @@ def _populate(
         built.chat_kwargs["summary_method"] = _group_last_message
     else:
         built.chat_kwargs["summary_method"] = team.summary_method
-    built.termination = team_termination(team, built.external)
+    built.termination = team_termination(team, built.external, speaker_names(bundle))
 
 
 def _agent(
@@ -145,8 +146,8 @@ def _agent(
         kwargs["description"] = spec.description
     try:
         if spec.kind == "assistant":
-            return AssistantAgent(spec.name, **kwargs)
-        return UserProxyAgent(spec.name, **kwargs)
+            return AssistantAgent(spec.speaker, **kwargs)
+        return UserProxyAgent(spec.speaker, **kwargs)
     except (ValueError, TypeError) as e:
         raise BuildError(f"The agent {spec.name!r} cannot be created: {e}", path=path) from None
 
@@ -202,7 +203,8 @@ def _group_last_message(sender: Any, recipient: Any, summary_args: dict[str, Any
 
 
 def _manager_name(agents: dict[str, ConversableAgent]) -> str:
+    taken = {a.name for a in agents.values()}
     name, n = MANAGER_NAME, 2
-    while name in agents:
+    while name in taken:
         name, n = f"{MANAGER_NAME}_{n}", n + 1
     return name

@@ -16,10 +16,10 @@ from typing import Any
 from studio.errors import SpecError
 from studio.spec._ags_import import AGS_SELECTOR_PROMPT
 from studio.spec.agent import AgentSpec
-from studio.spec.bundle import Bundle
+from studio.spec.bundle import Bundle, speaker_names
 from studio.spec.model import LOCAL_SERVE_BASE_URL, ModelInfo, ModelSpec, ScriptedToolCall
 from studio.spec.team import DEFAULT_SELECTOR_PROMPT
-from studio.spec.termination import AndTermination, AnyTermination, OrTermination
+from studio.spec.termination import AndTermination, AnyTermination, OrTermination, with_speakers
 from studio.spec.tool import AnyToolSpec, BuiltinToolSpec, McpToolSpec, PythonToolSpec
 
 _A = "autogen_agentchat."
@@ -103,7 +103,7 @@ def export_team(bundle: Bundle) -> dict[str, Any]:
         _agent(bundle, bundle.agent(n), f"agents[{bundle.agents.index(bundle.agent(n))}]") for n in names
     ]
     if team.termination is not None:
-        config["termination_condition"] = _termination(team.termination)
+        config["termination_condition"] = _termination(with_speakers(team.termination, speaker_names(bundle)))
     if max_turns is not None:
         config["max_turns"] = max_turns
     provider = _A + "teams.RoundRobinGroupChat"
@@ -137,10 +137,10 @@ def is_task_sender(agent: AgentSpec) -> bool:
 
 def _agent(bundle: Bundle, agent: AgentSpec, path: str) -> dict[str, Any]:
     if agent.kind == "user_proxy":
-        return _comp(_A + "agents.UserProxyAgent", "agent", {"name": agent.name, "description": agent.description})
+        return _comp(_A + "agents.UserProxyAgent", "agent", {"name": agent.speaker, "description": agent.description})
     if agent.kind == "code_executor":
         return _code_executor(bundle, agent)
-    config: dict[str, Any] = {"name": agent.name}
+    config: dict[str, Any] = {"name": agent.speaker}
     assert agent.model is not None  # an assistant always has one
     config["model_client"] = _model(bundle.model(agent.model))
     config["workbench"] = _workbench([bundle.tool(t) for t in agent.tools], f"{path}.tools")
@@ -168,7 +168,7 @@ def _code_executor(bundle: Bundle, agent: AgentSpec) -> dict[str, Any]:
         executor = _comp(
             "autogen_ext.code_executors.local.LocalCommandLineCodeExecutor", "code_executor", {"timeout": ex.timeout}
         )
-    config: dict[str, Any] = {"name": agent.name, "code_executor": executor, "description": agent.description}
+    config: dict[str, Any] = {"name": agent.speaker, "code_executor": executor, "description": agent.description}
     if agent.model is not None:
         config["model_client"] = _model(bundle.model(agent.model))
     if agent.system_message is not None:

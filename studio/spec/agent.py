@@ -64,7 +64,10 @@ class AgentSpec(SpecModel):
     """An agent: its role, what it says, which model and tools it uses, when it asks a human and when it stops."""
 
     name: Name
-    """Agent name, unique in the bundle; other agents and the model see it."""
+    """Agent name, unique in the bundle and in the studio; other specs refer to the agent by it."""
+    chat_name: Name | None = None
+    """The agent's name in conversations (what the other agents, the selector and the transcript see). Unset: its
+    name. A copy saved on import (`bull-2`) keeps the original here, so it is still called `bull` when it speaks."""
     kind: AgentKind = "assistant"
     """`assistant` (answers with a model), `user_proxy` (a human, or an automatic stand-in for one) or
     `code_executor` (runs the code blocks it receives)."""
@@ -118,6 +121,11 @@ class AgentSpec(SpecModel):
         if self.tool_executor is not None and not self.tools:
             raise ValueError("tool_executor is set but the agent has no tools.")
         return self
+
+    @property
+    def speaker(self) -> str:
+        """The name the agent has in a conversation: `chat_name`, else `name`."""
+        return self.chat_name or self.name
 
     @property
     def effective_human_input_mode(self) -> HumanInputMode:

@@ -118,6 +118,7 @@ def cross_reference_issues(bundle: Bundle) -> Iterable[Issue]:
     tools = {t.name for t in bundle.tools}
     yield from _team_issues(bundle.team, agents, models)
     participants = set(bundle.team.agents) | {bundle.team.effective_initiator}
+    yield from _speaker_clashes(bundle, participants)
     for i, agent in enumerate(bundle.agents):
         if agent.model is not None and agent.model not in models:
             yield f"agents[{i}].model", _unknown("model", agent.model, models)
@@ -126,6 +127,26 @@ def cross_reference_issues(bundle: Bundle) -> Iterable[Issue]:
                 yield f"agents[{i}].tools[{j}]", _unknown("tool", tool, tools)
         if agent.tool_executor is not None and agent.tool_executor not in participants:
             yield f"agents[{i}].tool_executor", _unknown("agent", agent.tool_executor, participants)
+
+
+def _speaker_clashes(bundle: Bundle, participants: set[str]) -> Iterable[Issue]:
+    """Two agents of the team must not have the same name in the conversation (`chat_name`, else `name`)."""
+    seen: dict[str, str] = {}
+    for i, agent in enumerate(bundle.agents):
+        if agent.name not in participants:
+            continue
+        other = seen.setdefault(agent.speaker, agent.name)
+        if other != agent.name:
+            yield (
+                f"agents[{i}].chat_name",
+                f"the agents {other!r} and {agent.name!r} would both be called {agent.speaker!r} in the conversation; "
+                "give one of them another chat_name.",
+            )
+
+
+def speaker_names(bundle: Bundle) -> dict[str, str]:
+    """Agent spec name → its name in the conversation."""
+    return {agent.name: agent.speaker for agent in bundle.agents}
 
 
 def _team_issues(team: TeamSpec, agents: set[str], models: set[str]) -> Iterable[Issue]:

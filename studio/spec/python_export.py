@@ -17,10 +17,10 @@ import re
 from typing import Any
 
 from studio.spec.agent import AgentSpec
-from studio.spec.bundle import Bundle
+from studio.spec.bundle import Bundle, speaker_names
 from studio.spec.model import ModelSpec, ScriptedToolCall
 from studio.spec.team import DEFAULT_SELECTOR_PROMPT
-from studio.spec.termination import AndTermination, AnyTermination, OrTermination
+from studio.spec.termination import AndTermination, AnyTermination, OrTermination, with_speakers
 from studio.spec.tool import AnyToolSpec, BuiltinToolSpec, McpToolSpec, PythonToolSpec
 
 _CLASSES = {
@@ -187,7 +187,7 @@ class _Writer:
             f"TokenUsageTermination(max_total_token={limits.max_tokens!r})",
         ]
         if self.b.team.termination is not None:
-            parts.insert(0, _condition(self.b.team.termination))
+            parts.insert(0, _condition(with_speakers(self.b.team.termination, speaker_names(self.b))))
         return [
             "",
             "",
@@ -220,7 +220,7 @@ class _Writer:
 
     def _agent(self, agent: AgentSpec) -> str:
         cls = {"assistant": "AssistantAgent", "user_proxy": "UserProxyAgent", "code_executor": "ConversableAgent"}
-        args = [f"name={agent.name!r}"]
+        args = [f"name={agent.speaker!r}"]
         if agent.system_message is not None:
             args.append(f"system_message={agent.system_message!r}")
         if agent.description:

@@ -8,6 +8,7 @@ nesting is limited so a tree stays something a person can read (and a hostile fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -192,3 +193,17 @@ def walk(condition: AnyTermination) -> list[AnyTermination]:
         if isinstance(node, AndTermination | OrTermination):
             stack.extend(reversed(node.conditions))
     return out
+
+
+def with_speakers(condition: AnyTermination, names: Mapping[str, str]) -> AnyTermination:
+    """The tree with its agent references (`sources`, `source`) turned from spec names into conversation names."""
+    if isinstance(condition, AndTermination | OrTermination):
+        return condition.model_copy(update={"conditions": [with_speakers(c, names) for c in condition.conditions]})
+    update: dict[str, object] = {}
+    sources = getattr(condition, "sources", None)
+    if sources:
+        update["sources"] = [names.get(s, s) for s in sources]
+    source = getattr(condition, "source", None)
+    if isinstance(source, str):
+        update["source"] = names.get(source, source)
+    return condition.model_copy(update=update) if update else condition

@@ -24,7 +24,7 @@ pytestmark = [
     pytest.mark.skipif(not local_model_available(), reason=f"the local model extra is missing: {INSTALL_HINT}"),
 ]
 TEAM = "debate-local"
-SPEAKERS = ["moderator", "bull-2", "bear-2", "synthesis-2"]  # the scripted demo holds "bull": these are copies
+SPEAKERS = ["moderator", "bull", "bear", "synthesis"]  # stored as copies (bull-2, ...) of the demo's agents
 
 
 @pytest.fixture(scope="module")

@@ -83,6 +83,7 @@ def test_a_name_taken_by_different_content_gets_a_copy_and_references_follow(sto
     copy = assemble_bundle(report.team_id, store=store)
     assert copy.team.agents == ["user", "bot-2"] and copy.team.termination.sources == ["bot-2"]
     assert copy.agent("bot-2").model == "m-2" and copy.agent("bot-2").tools == ["add_2"]
+    assert copy.agent("bot-2").chat_name == "bot" and copy.agent("user").chat_name is None  # still "bot" in a chat
     tool = copy.tool("add_2")
     assert analyze_tool_source(tool.source, "add_2").ok and not tool.is_approved
     assert any("needs review and approval again" in note for note in report.notes)
@@ -209,3 +210,32 @@ def test_an_assembled_team_builds(store, tmp_path):
     report = save_bundle(_team(), store=store)
     with build_team(assemble_bundle(report.team_id, store=store), work_dir=tmp_path) as team:
         assert "add" in team.agents["user"].function_map
+
+
+def test_a_copied_agent_speaks_under_its_original_name_and_its_team_stops_as_written(store, tmp_path):
+    save_bundle(_team(), store=store)
+    other = bundle(
+        two_agent("user", "bot", max_turns=3, termination={"kind": "text_mention", "sources": ["bot"], "text": "BYE"}),
+        [proxy("user"), assistant("bot", "m", system_message="Different.", termination_text=None)],
+        [scripted("m", "hello", "BYE", "never said")],
+    )
+    report = save_bundle(other, store=store)
+    copy = assemble_bundle(report.team_id, store=store)
+    assert copy.team.termination.sources == ["bot-2"]  # specs refer to the stored name ...
+    events: list = []
+    with build_team(copy, work_dir=tmp_path) as team:
+        result = team.run("hi", listeners=[events.append])
+    # ... the conversation (and the termination condition) to the name it speaks under
+    assert [m["name"] for m in result.chat_history] == ["user", "bot", "user", "bot"]
+    assert {e.source for e in events if e.type == "message"} == {"user", "bot"}
+    assert result.chat_history[-1]["content"] == "BYE"
+    again = save_bundle(other, store=store)
+    assert again.team_id == report.team_id  # importing the same file again reuses the copies
+
+
+def test_the_second_gallery_variant_keeps_the_agents_names_in_its_conversations(store):
+    load_gallery(store=store)
+    load_gallery(store=store, variant="local")
+    local = assemble_bundle("debate-local", store=store)
+    assert local.team.agents == ["bull-2", "bear-2", "synthesis-2"]
+    assert [local.agent(n).speaker for n in local.team.agents] == ["bull", "bear", "synthesis"]

@@ -128,6 +128,26 @@ def test_the_scripted_demo_runs_through_the_run_manager_with_every_event_stored(
         assert get_spec(team.team_name("scripted"), kind="team", store=store).id == info.team_id
 
 
+@pytest.mark.parametrize("team", gallery.GALLERY, ids=lambda t: t.id)
+def test_a_scripted_demo_saved_as_copies_still_runs_as_written(team: gallery.GalleryTeam, tmp_path):
+    # Another variant took the agents' names first: the demo's agents are stored as copies (developer-2, ...), yet
+    # they speak as before — the scripted selector's "developer" still names the developer.
+    from studio.runs import RunManager
+
+    with open_store(home=tmp_path) as store:
+        load_gallery(store=store, variant="local")
+        load_gallery(store=store)
+        manager = RunManager(store, work_root=tmp_path / "runs")
+        try:
+            run = manager.start_run(team.team_name("scripted"), team.task, input_func=_answer)
+            info = manager.wait(run.id, timeout=60)
+        finally:
+            manager.shutdown()
+        assert (info.status, info.stop_reason) == ("completed", STOP)
+        stored = load_events(run.id, store=store)
+        assert [e.source for e in stored if e.type == "message"] == EXPECT[team.id].speakers
+
+
 def _replayer(team: gallery.GalleryTeam):
     """A server-side script: each request is answered with the next reply of the demo's script for the agent (or
     selector) that sends it, recognised by the system message it carries."""

@@ -149,3 +149,20 @@ def test_termination_errors_name_the_path_inside_the_tree():
         load_spec(json.dumps(data), "termination")
     paths = [issue.path for issue in info.value.issues]
     assert paths == ["conditions[0].text", "conditions[1].max_messages"]
+
+
+def test_two_agents_of_a_team_cannot_share_a_name_in_the_conversation():
+    from studio.spec import bundle_from_data
+
+    data = {
+        "schema_version": 2,
+        "team": {"name": "t", "kind": "two_agent", "agents": ["a", "b"]},
+        "agents": [{"name": "a", "kind": "user_proxy"}, {"name": "b", "model": "m", "chat_name": "a"}],
+        "models": [{"name": "m", "provider": "scripted", "replies": ["x"]}],
+    }
+    with pytest.raises(SpecValidationError) as info:
+        bundle_from_data(data)
+    assert info.value.path == "agents[1].chat_name" and "would both be called 'a'" in str(info.value)
+    data["agents"][1]["chat_name"] = "bee"
+    bundle, _ = bundle_from_data(data)
+    assert [a.speaker for a in bundle.agents] == ["a", "bee"]

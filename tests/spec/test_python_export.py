@@ -18,6 +18,8 @@ from studio.spec import (
     ScriptedToolCall,
     SecretRef,
     TeamSpec,
+    TextMentionTermination,
+    export_autogen_studio,
     export_python,
     import_autogen_studio,
 )
@@ -177,3 +179,25 @@ def test_the_gallery_team_exports_to_a_script():
     compile(source, "team.py", "exec")
     assert "NOT reviewed or approved" in source
     assert json.dumps("TERMINATE")[1:-1] in source
+
+
+def test_agents_are_named_as_they_speak_and_termination_sources_follow():
+    bundle = Bundle(
+        team=TeamSpec(
+            name="t",
+            kind="two_agent",
+            agents=["user", "bot-2"],
+            termination=TextMentionTermination(sources=["bot-2"], text="BYE"),
+        ),
+        agents=[AgentSpec(name="user", kind="user_proxy"), AgentSpec(name="bot-2", chat_name="bot", model="m")],
+        models=[ModelSpec(name="m", provider="scripted", replies=["BYE"])],
+    )
+    tree = _tree(bundle)
+    (assistant,) = _calls(tree, "AssistantAgent")
+    assert _kw(assistant, "name") == "bot"
+    source = export_python(bundle)
+    assert "sources=['bot']" in source and "bot-2'" not in source.replace("bot_2", "")
+    exported = export_autogen_studio(bundle)
+    names = [p["config"]["name"] for p in exported["config"]["participants"]]
+    assert "bot" in names and "bot-2" not in names
+    assert exported["config"]["termination_condition"]["config"]["sources"] == ["bot"]

@@ -215,6 +215,11 @@ def test_round_robin_draws_the_speaking_order_and_a_two_agent_chat_its_two_direc
     assert MANAGER_ID not in nodes and edges == {("agent:p", "agent:q"), ("agent:q", "agent:p")}
 
 
+def test_a_copied_agent_is_labelled_as_it_speaks_and_as_it_is_stored():
+    nodes, _ = _graph({"kind": "two_agent", "agents": ["p", "q-2"]}, [{"name": "p"}, {"name": "q-2", "chat_name": "q"}])
+    assert (nodes["agent:p"].label, nodes["agent:q-2"].label) == ("p", "q (q-2)")
+
+
 def test_every_gallery_bundle_draws_and_unknown_names_still_get_a_node():
     from gallery import gallery_files
 

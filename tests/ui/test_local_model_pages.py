@@ -82,9 +82,9 @@ def test_a_gallery_team_talks_through_the_real_model_in_the_playground(open_page
     info = studio.runs.wait(run_id, timeout=180)
     assert info.status == "completed", info
     at.run()
-    assert [m.name for m in at.chat_message] == ["moderator", "bull-2", "bear-2"]  # copies: the demo has "bull"
+    assert [m.name for m in at.chat_message] == ["moderator", "bull", "bear"]  # copies of the demo's agents, same names
     said = [m.markdown[0].value.split("\n\n", 1)[-1] for m in at.chat_message]
     assert said[0] == "Should we buy more GPUs?" and all(s.strip() for s in said[1:])
     events = load_events(run_id, store=studio.store)
-    assert [e.source for e in events if e.type == "model_call" and e.completion_tokens > 0] == ["bull-2", "bear-2"]
+    assert [e.source for e in events if e.type == "model_call" and e.completion_tokens > 0] == ["bull", "bear"]
     assert assemble_bundle(info.team_id, store=studio.store).model("smollm2").provider == "local"
