@@ -376,7 +376,7 @@ class RunManager:
 
 def _reload(built: Any, history: list[Message]) -> None:
     """Put earlier messages of the session back into the agents' stores (and the group transcript)."""
-    agents = built.agents
+    agents = {agent.name: agent for agent in built.agents.values()}  # events name agents as they speak
     if built.manager is not None:
         messages = []
         for event in history:

@@ -274,3 +274,32 @@ def test_listeners_see_events_as_they_are_committed(store, manager):
     run = manager.start_run("debate", "x", listener=listener)
     manager.wait(run.id, timeout=30)
     assert seen and all(ok for _, ok in seen)
+
+
+def pair_bundle(system: str) -> dict:
+    return {
+        "schema_version": 2,
+        "kind": "bundle",
+        "team": {"name": "pair", "kind": "two_agent", "agents": ["user", "helper"], "max_turns": 1},
+        "agents": [
+            {"name": "user", "kind": "user_proxy", "human_input_mode": "NEVER"},
+            {"name": "helper", "kind": "assistant", "model": "m", "system_message": system},
+        ],
+        "models": [{"name": "m", "provider": "scripted", "replies": ["A long and careful answer."], "loop": True}],
+    }
+
+
+def test_a_follow_up_of_a_team_of_copied_agents_carries_the_earlier_conversation(store, manager):
+    save(store, pair_bundle("The first helper."))
+    save(store, pair_bundle("Another helper."))  # stored as helper-2 (and pair-2), speaking as "helper"
+    first = manager.start_run("pair-2", "Question one")
+    assert manager.wait(first.id, timeout=30).status == "completed"
+    assert [e.source for e in load_events(first.id, store=store, types=["message"])] == ["user", "helper"]
+    follow = manager.continue_session(first.session_id, "Question two")
+    assert manager.wait(follow.id, timeout=30).status == "completed"
+
+    def prompt_tokens(run_id):
+        return next(e.prompt_tokens for e in load_events(run_id, store=store) if e.type == "model_call")
+
+    # the copy's earlier messages (recorded under its conversation name) were put back before the follow-up
+    assert prompt_tokens(follow.id) > prompt_tokens(first.id) + 5
