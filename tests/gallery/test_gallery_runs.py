@@ -108,20 +108,25 @@ def test_the_scripted_demo_runs_offline_to_its_end(team: gallery.GalleryTeam, tm
     _check(team.id, events, result, tmp_path)
 
 
-@pytest.mark.parametrize("team", gallery.GALLERY, ids=lambda t: t.id)
-def test_the_scripted_demo_runs_through_the_run_manager_with_every_event_stored(team: gallery.GalleryTeam, tmp_path):
+def _run_demo(store: Any, team: gallery.GalleryTeam, work_root: Any) -> tuple[Any, list[Any]]:
+    """The scripted demo run through a RunManager on `store`: the finished run and its stored events."""
     from studio.runs import RunManager
 
+    manager = RunManager(store, work_root=work_root)
+    try:
+        run = manager.start_run(team.team_name("scripted"), team.task, input_func=_answer)
+        info = manager.wait(run.id, timeout=60)
+    finally:
+        manager.shutdown()
+    return info, load_events(run.id, store=store)
+
+
+@pytest.mark.parametrize("team", gallery.GALLERY, ids=lambda t: t.id)
+def test_the_scripted_demo_runs_through_the_run_manager_with_every_event_stored(team: gallery.GalleryTeam, tmp_path):
     with open_store(home=tmp_path) as store:
         load_gallery(store=store)
-        manager = RunManager(store, work_root=tmp_path / "runs")
-        try:
-            run = manager.start_run(team.team_name("scripted"), team.task, input_func=_answer)
-            info = manager.wait(run.id, timeout=60)
-        finally:
-            manager.shutdown()
+        info, stored = _run_demo(store, team, tmp_path / "runs")
         assert (info.status, info.stop_reason) == ("completed", STOP)
-        stored = load_events(run.id, store=store)
         assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
         assert stored[0].type == "run_started" and stored[-1].type == "run_finished"
         assert [e.source for e in stored if e.type == "message"] == EXPECT[team.id].speakers
@@ -132,19 +137,11 @@ def test_the_scripted_demo_runs_through_the_run_manager_with_every_event_stored(
 def test_a_scripted_demo_saved_as_copies_still_runs_as_written(team: gallery.GalleryTeam, tmp_path):
     # Another variant took the agents' names first: the demo's agents are stored as copies (developer-2, ...), yet
     # they speak as before — the scripted selector's "developer" still names the developer.
-    from studio.runs import RunManager
-
     with open_store(home=tmp_path) as store:
         load_gallery(store=store, variant="local")
         load_gallery(store=store)
-        manager = RunManager(store, work_root=tmp_path / "runs")
-        try:
-            run = manager.start_run(team.team_name("scripted"), team.task, input_func=_answer)
-            info = manager.wait(run.id, timeout=60)
-        finally:
-            manager.shutdown()
+        info, stored = _run_demo(store, team, tmp_path / "runs")
         assert (info.status, info.stop_reason) == ("completed", STOP)
-        stored = load_events(run.id, store=store)
         assert [e.source for e in stored if e.type == "message"] == EXPECT[team.id].speakers
 
 
