@@ -46,7 +46,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    if getattr(args, "local_model", False):
+    local_model = bool(getattr(args, "local_model", False))
+    if local_model:
         from studio.runtime.models.local import INSTALL_HINT, local_model_available
 
         if not local_model_available():
@@ -55,7 +56,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
             return 1
     app = _app_path()
     env = dict(os.environ)
-    if getattr(args, "local_model", False):
+    if local_model:
         env["STUDIO_LOCAL_MODEL"] = "1"  # components.services loads the local gallery variants
     if args.home:
         env["STUDIO_HOME"] = str(Path(args.home).expanduser().absolute())

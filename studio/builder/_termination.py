@@ -13,7 +13,7 @@ are separate: they belong to each agent and are built with it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from studio.errors import BuildError, SpecError
@@ -30,7 +30,7 @@ from studio.runtime.termination import (
 )
 from studio.spec import TeamSpec
 from studio.spec.termination import AndTermination as AndSpec
-from studio.spec.termination import AnyTermination, with_speakers
+from studio.spec.termination import AnyTermination
 from studio.spec.termination import ExternalTermination as ExternalSpec
 from studio.spec.termination import OrTermination as OrSpec
 
@@ -82,14 +82,12 @@ def limits_condition(team: TeamSpec) -> TerminationCondition:
     )
 
 
-def team_termination(
-    team: TeamSpec, external: StopButton, speakers: Mapping[str, str] | None = None
-) -> TerminationCondition:
-    """spec tree | hard limits | Stop. `speakers` maps the agents' spec names, which the tree's sources use, to their
-    names in the conversation, which the runtime conditions see."""
+def team_termination(team: TeamSpec, external: StopButton, tree: AnyTermination | None = None) -> TerminationCondition:
+    """spec tree | hard limits | Stop. `tree` is the team's termination as the agents speak
+    (`Bundle.spoken_termination`); unset, the team's own tree."""
     condition = limits_condition(team) | external
-    if team.termination is not None:
-        tree = with_speakers(team.termination, speakers or {})
+    tree = tree if tree is not None else team.termination
+    if tree is not None:
         condition = compile_condition(tree, external, "team.termination") | condition
     return condition
 

@@ -32,7 +32,6 @@ from studio.builder.validate import problems, used_agents, used_models
 from studio.errors import BuildError
 from studio.runtime import AssistantAgent, ConversableAgent, GroupChat, GroupChatManager, UserProxyAgent, content_str
 from studio.spec import AgentSpec, Bundle, McpToolSpec, TeamSpec
-from studio.spec.bundle import speaker_names
 
 MANAGER_NAME = "chat_manager"
 
@@ -117,7 +116,7 @@ def _populate(
         built.chat_kwargs["summary_method"] = _group_last_message
     else:
         built.chat_kwargs["summary_method"] = team.summary_method
-    built.termination = team_termination(team, built.external, speaker_names(bundle))
+    built.termination = team_termination(team, built.external, bundle.spoken_termination())
 
 
 def _agent(

@@ -16,10 +16,10 @@ from typing import Any
 from studio.errors import SpecError
 from studio.spec._ags_import import AGS_SELECTOR_PROMPT
 from studio.spec.agent import AgentSpec
-from studio.spec.bundle import Bundle, speaker_names
+from studio.spec.bundle import Bundle
 from studio.spec.model import LOCAL_SERVE_BASE_URL, ModelInfo, ModelSpec, ScriptedToolCall
 from studio.spec.team import DEFAULT_SELECTOR_PROMPT
-from studio.spec.termination import AndTermination, AnyTermination, OrTermination, with_speakers
+from studio.spec.termination import AndTermination, AnyTermination, OrTermination
 from studio.spec.tool import AnyToolSpec, BuiltinToolSpec, McpToolSpec, PythonToolSpec
 
 _A = "autogen_agentchat."
@@ -102,8 +102,8 @@ def export_team(bundle: Bundle) -> dict[str, Any]:
     config["participants"] = [
         _agent(bundle, bundle.agent(n), f"agents[{bundle.agents.index(bundle.agent(n))}]") for n in names
     ]
-    if team.termination is not None:
-        config["termination_condition"] = _termination(with_speakers(team.termination, speaker_names(bundle)))
+    if (termination := bundle.spoken_termination()) is not None:
+        config["termination_condition"] = _termination(termination)
     if max_turns is not None:
         config["max_turns"] = max_turns
     provider = _A + "teams.RoundRobinGroupChat"

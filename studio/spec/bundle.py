@@ -19,6 +19,7 @@ from studio.spec._base import SpecModel
 from studio.spec.agent import AgentSpec
 from studio.spec.model import ModelSpec
 from studio.spec.team import TeamSpec
+from studio.spec.termination import AnyTermination, with_speakers
 from studio.spec.tool import AnyToolSpec, ToolSpec
 
 CURRENT_SCHEMA_VERSION = 2
@@ -67,6 +68,13 @@ class Bundle(SpecModel):
     def tool(self, name: str) -> AnyToolSpec:
         """The tool called `name` (KeyError if none)."""
         return _by_name(self.tools, name)
+
+    def spoken_termination(self) -> AnyTermination | None:
+        """The team's termination tree with its agent references (spec names) turned into the names the agents have
+        in the conversation — what a runtime condition, or an exported one, compares message sources with."""
+        if self.team.termination is None:
+            return None
+        return with_speakers(self.team.termination, {agent.name: agent.speaker for agent in self.agents})
 
     def unapproved_tools(self) -> list[AnyToolSpec]:
         """Tools that cannot run until a person reviews and approves them."""
@@ -142,11 +150,6 @@ def _speaker_clashes(bundle: Bundle, participants: set[str]) -> Iterable[Issue]:
                 f"the agents {other!r} and {agent.name!r} would both be called {agent.speaker!r} in the conversation; "
                 "give one of them another chat_name.",
             )
-
-
-def speaker_names(bundle: Bundle) -> dict[str, str]:
-    """Agent spec name → its name in the conversation."""
-    return {agent.name: agent.speaker for agent in bundle.agents}
 
 
 def _team_issues(team: TeamSpec, agents: set[str], models: set[str]) -> Iterable[Issue]:

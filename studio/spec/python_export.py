@@ -17,10 +17,10 @@ import re
 from typing import Any
 
 from studio.spec.agent import AgentSpec
-from studio.spec.bundle import Bundle, speaker_names
+from studio.spec.bundle import Bundle
 from studio.spec.model import ModelSpec, ScriptedToolCall
 from studio.spec.team import DEFAULT_SELECTOR_PROMPT
-from studio.spec.termination import AndTermination, AnyTermination, OrTermination, with_speakers
+from studio.spec.termination import AndTermination, AnyTermination, OrTermination
 from studio.spec.tool import AnyToolSpec, BuiltinToolSpec, McpToolSpec, PythonToolSpec
 
 _CLASSES = {
@@ -186,8 +186,8 @@ class _Writer:
             f"TimeoutTermination(timeout_seconds={limits.max_seconds!r})",
             f"TokenUsageTermination(max_total_token={limits.max_tokens!r})",
         ]
-        if self.b.team.termination is not None:
-            parts.insert(0, _condition(with_speakers(self.b.team.termination, speaker_names(self.b))))
+        if (termination := self.b.spoken_termination()) is not None:
+            parts.insert(0, _condition(termination))
         return [
             "",
             "",
